@@ -1,0 +1,166 @@
+"""The saved model, `predict_genres`, and the `songgenre` command line, good and bad input."""
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import FEATURES_FILE, RAW_SAMPLE, run_cli
+import songgenre
+from songgenre.data import FEATURES, GENRES
+from songgenre.model import OURS, GenreMLP, fit_preprocessor, prepare_data, train_mlp
+from songgenre.predict import WEIGHTS, META, ModelError, load_model, save_model
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return load_model(model_dir)
+
+
+@pytest.fixture
+def songs_in(tmp_path):
+    "20 raw-schema rows with ids, names and an unknown extra column, shuffled, without the genre."
+    frame = pd.read_csv(RAW_SAMPLE).sample(20, random_state=1).drop(columns="genre")
+    frame["curator_note"] = [f"note {i}" for i in range(len(frame))]
+    path = tmp_path / "new_songs.csv"
+    frame.to_csv(path, index=False)
+    return frame, path
+
+
+def test_saved_model_round_trip_gives_identical_predictions(model_dir, model, tmp_path):
+    meta = json.loads((model_dir / META).read_text())
+    assert meta["features"] == FEATURES and meta["genres"] == GENRES and meta["package_version"] == songgenre.__version__
+    assert len(meta["training_data"]["sha256"]) == 64 and {"valid", "test"} <= set(meta["metrics"])
+    frame = pd.read_csv(FEATURES_FILE, index_col=0, nrows=50)
+    first = songgenre.predict_genres(frame, model)
+    copy = save_model(model, tmp_path / "copy")
+    second = songgenre.predict_genres(frame, load_model(copy))
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_predictions_keep_rows_ids_and_extra_columns(model, songs_in):
+    frame, _ = songs_in
+    out = songgenre.predict_genres(frame, model)
+    assert len(out) == len(frame) and list(out["id"]) == list(frame["id"])
+    assert list(out["curator_note"]) == list(frame["curator_note"]) and list(out["song_name"].fillna("")) == list(frame["song_name"].fillna(""))
+    probs = out[["probability_1", "probability_2", "probability_3"]].to_numpy()
+    assert (np.diff(probs, axis=1) <= 1e-12).all() and (probs.sum(1) <= 1 + 1e-9).all()
+    assert (out["predicted_genre"] == out["genre_1"]).all() and np.allclose(out["predicted_probability"], out["probability_1"])
+    assert set(out["predicted_genre"]) <= set(GENRES)
+
+
+def test_cli_predict_writes_csv_and_parquet_in_input_order(model_dir, model, songs_in, tmp_path):
+    frame, path = songs_in
+    for name in ("out.csv", "out.parquet"):
+        result = run_cli("predict", "--model", model_dir, path, "-o", tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        written = pd.read_csv(tmp_path / name) if name.endswith("csv") else pd.read_parquet(tmp_path / name)
+        assert list(written["id"]) == list(frame["id"])
+        assert list(written["predicted_genre"]) == list(songgenre.predict_genres(frame, model)["predicted_genre"])
+    parquet_in = tmp_path / "in.parquet"
+    frame.to_parquet(parquet_in)
+    result = run_cli("predict", "--model", model_dir, parquet_in)
+    assert result.returncode == 0 and len(pd.read_csv(__import__("io").StringIO(result.stdout))) == len(frame)
+
+
+def test_cli_evaluate_prints_metrics_json(model_dir, tmp_path):
+    labelled = pd.read_csv(FEATURES_FILE, index_col=0).sample(300, random_state=0)
+    labelled.to_csv(tmp_path / "labelled.csv")
+    result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "labelled.csv")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["rows"] == 300 and 0.2 < metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
+    assert set(metrics["per_genre"]) == set(GENRES)
+
+
+def test_cli_train_saves_a_loadable_model(tmp_path):
+    sample = pd.read_csv(FEATURES_FILE, index_col=0).sample(4000, random_state=0)
+    sample.to_csv(tmp_path / "songs.csv")
+    result = run_cli("train", "--data", tmp_path / "songs.csv", "--out", tmp_path / "m", "--seed", "1", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["valid_accuracy"] > 0.2 and load_model(tmp_path / "m").meta["seed"] == 1
+
+
+def _damaged(model_dir, tmp_path, damage):
+    target = tmp_path / "damaged"
+    shutil.copytree(model_dir, target)
+    damage(target)
+    return target
+
+
+MODEL_DAMAGE = [
+    ("truncated weights", lambda d: (d / WEIGHTS).write_bytes((d / WEIGHTS).read_bytes()[:500]), "corrupt or truncated"),
+    ("corrupt json", lambda d: (d / META).write_text('{"format": '), "corrupt or truncated JSON"),
+    ("missing json", lambda d: (d / META).unlink(), "model.json: missing"),
+    ("other format version", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()), "format_version": 7})), "incompatible"),
+    ("other architecture", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()),
+                                                                       "config": {**json.loads((d / META).read_text())["config"], "widths": [64, 64]}})), "incompatible or corrupt"),
+]
+
+
+@pytest.mark.parametrize("case,damage,message", MODEL_DAMAGE, ids=[c[0] for c in MODEL_DAMAGE])
+def test_damaged_model_is_refused(case, damage, message, model_dir, tmp_path, songs_in):
+    target = _damaged(model_dir, tmp_path, damage)
+    with pytest.raises(ModelError, match=message):
+        load_model(target)
+    result = run_cli("predict", "--model", target, songs_in[1], "-o", tmp_path / "out.csv")
+    assert result.returncode == 2 and message.split()[0] in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+CLI_BAD_INPUT = [
+    ("missing file", None, "file not found"),
+    ("empty file", "", "file is empty"),
+    ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
+    ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
+    ("NaN in a feature", lambda f: f.assign(energy=lambda g: g["energy"].where(np.arange(len(g)) != 0)), "column 'energy' has missing values (NaN) in row 1"),
+]
+
+
+@pytest.mark.parametrize("case,damage,message", CLI_BAD_INPUT, ids=[c[0] for c in CLI_BAD_INPUT])
+def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, songs_in, tmp_path):
+    frame, good = songs_in
+    bad = tmp_path / "bad.csv"
+    if isinstance(damage, str):
+        bad.write_text(damage)
+    elif damage is not None:
+        damage(frame).to_csv(bad, index=False)
+    existing = tmp_path / "predictions.csv"
+    existing.write_text("previous,content\n1,2\n")
+    for command in (["predict", "--model", model_dir, bad, "-o", existing], ["evaluate", "--model", model_dir, "--data", bad]):
+        result = run_cli(*command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert result.stderr.startswith("songgenre: error: ") and message in result.stderr and "bad.csv" in result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert existing.read_text() == "previous,content\n1,2\n"  # nothing already written is lost
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_failed_save_keeps_the_previous_model(model_dir, model, tmp_path, monkeypatch):
+    import songgenre.predict as predict
+    target = tmp_path / "kept"
+    save_model(model, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(predict, "save_file", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(model, target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # no temporary directory left behind
+
+
+def test_two_cpu_runs_give_identical_metrics():
+    from songgenre.clean import clean_songs, split_tracks
+    from songgenre.data import load_songs
+    from dataclasses import replace
+    full, _ = clean_songs(load_songs(FEATURES_FILE).sample(3000, random_state=0).reset_index(drop=True))
+    config = replace(OURS, max_epochs=2)
+    data = prepare_data(split_tracks(full, seed=0), config)
+    a, b = (train_mlp(data, config, seed=3, progress=False, device=torch.device("cpu")) for _ in range(2))
+    pd.testing.assert_frame_equal(a.history, b.history)

@@ -1,0 +1,108 @@
+"""Every notebook runs headlessly through papermill (with the quick parameters) and what it found, written
+as JSON, is checked here. A failing notebook fails the fixture with its name, cell and error."""
+import re
+
+import pytest
+
+from songgenre.data import FEATURES, GENRES
+
+
+def test_data_chapter_loads_every_row(results):
+    data = results["data"]
+    assert data["rows"] == 42305 and data["genres"] == 15
+    assert data["columns"][:13] == FEATURES and "genre" in data["columns"]
+    assert max(data["genre_counts"].values()) == data["genre_counts"]["Underground Rap"] == 5875
+    assert min(data["genre_counts"].values()) == data["genre_counts"]["Pop"] == 461
+
+
+def test_clean_chapter_accounts_for_every_row(results):
+    clean = results["clean"]
+    dropped = sum(r["rows touched"] for r in clean["rules"] if r["action"] == "dropped")
+    assert clean["rows_in"] == 42305 and clean["rows_out"] == clean["rows_in"] - dropped == clean["rows_in"] - clean["dropped"]
+    repeats = next(r for r in clean["rules"] if r["rule"].startswith("exact repeat"))
+    assert repeats["rows touched"] > 0 and repeats["action"] == "dropped"
+    assert clean["track_overlap"] == 0
+    assert clean["genre_share_gap_points"] < 1.0
+    assert sum(clean["split_sizes"].values()) == clean["rows_out"]
+
+
+def test_validate_chapter_contract_and_leakage(results):
+    v = results["validate"]
+    assert v["contract_passed"] is True and v["rows_checked"] == results["clean"]["rows_out"]
+    assert v["leakage"] == {"track_overlap": 0, "feature_vector_overlap": 0, "name_or_id_features": []}
+    assert sorted(s["feature"] for s in v["signal"]) == sorted(FEATURES)
+    mi = [s["mutual_information"] for s in v["signal"]]
+    assert mi == sorted(mi, reverse=True)
+
+
+def test_charts_chapter_reads_its_charts(results, quick_report):
+    charts = results["charts"]
+    assert charts["rows_loaded"] == 42305
+    for name in charts["charts"]:
+        assert (quick_report / "data" / name).stat().st_size > 10_000
+    for feature in ("energy", "duration_ms", "tempo"):
+        assert any(g in charts["readings"][feature] for g in GENRES)
+
+
+def test_model_chapter_is_deterministic_and_learns(results):
+    m = results["model"]
+    assert m["deterministic"] is True
+    assert m["valid"]["accuracy"] > 3 / 15  # far above a uniform guess even after a few epochs
+    assert m["valid"]["top3_accuracy"] >= m["valid"]["accuracy"]
+
+
+def test_evaluate_chapter_has_every_baseline(results):
+    ev = results["evaluate"]
+    table = {r["model"]: r for r in ev["results"]}
+    assert set(table) == {"uniform random guess", "stratified guess", "majority class", "logistic regression",
+                          "LightGBM (gradient-boosted trees)", "original architecture (best epoch on validation)", "ours"}
+    assert abs(table["uniform random guess"]["accuracy"] - 1 / 15) < 0.03
+    assert table["majority class"]["macro_f1"] < 0.05
+    assert table["ours"]["accuracy"] > table["majority class"]["accuracy"] + 0.2
+    assert table["LightGBM (gradient-boosted trees)"]["accuracy"] > table["majority class"]["accuracy"] + 0.2
+    assert len(ev["per_seed"]) == 7 * len(ev["seeds"]) and len(ev["seeds"]) >= 2
+    assert ev["ablation"][0]["variant"] == "ours (all ingredients)"
+    assert ev["ours_beats_trees"] == (table["ours"]["accuracy"] >= table["LightGBM (gradient-boosted trees)"]["accuracy"])
+
+
+def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
+    d = results["dropout"]
+    assert [r["dropout"] for r in d["table"]] == [0.0, 0.1, 0.2, 0.3, 0.5]
+    assert len(d["runs"]) == 5 * len(d["seeds"])
+    computed = {f"{r['dropout']:g}" for r in d["table"]} | {str(len(d["seeds"]))}
+    for r in d["table"]:
+        computed |= {f"{r['test_accuracy']:.2%}".rstrip("%"), f"{r['train_valid_gap'] * 100:.2f}",
+                     f"{r['volatility'] * 100:.2f}", f"{r['test_std'] * 100:.2f}"}
+    computed |= {f"{(a['test_accuracy'] - b['test_accuracy']) * 100:+.2f}" for a in d["table"] for b in d["table"]}
+    stated = re.findall(r"[+-]?\d+(?:\.\d+)?", d["conclusion"])
+    assert stated and all(n in computed or n.lstrip("+") in computed for n in stated)
+
+
+def test_predict_chapter_saves_a_complete_model(results):
+    p = results["predict"]
+    assert p["model_files"] == ["model.json", "model.safetensors"]
+    assert {"preprocessor", "config", "genres", "features", "weights_sha256", "training_data", "metrics",
+            "package_version"} <= set(p["meta_keys"])
+
+
+@pytest.mark.parametrize("chapter", ["08_report", "index"])
+def test_remaining_notebooks_run(chapter, tmp_path):
+    from songgenre.report import ChapterFailed, run_chapter
+    try:
+        run_chapter(chapter, tmp_path / "executed", {"out_dir": str(tmp_path / "out")})
+    except ChapterFailed as e:
+        pytest.fail(str(e), pytrace=False)
+    assert (tmp_path / "executed" / f"{chapter}.ipynb").exists()
+
+
+def test_failing_notebook_names_notebook_cell_and_error(tmp_path, monkeypatch):
+    import nbformat
+    import songgenre.report as report
+    nbs = tmp_path / "nbs"; nbs.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
+    nbformat.write(nb, nbs / "99_broken.ipynb")
+    monkeypatch.setattr(report, "NBS", nbs)
+    with pytest.raises(report.ChapterFailed) as e:
+        report.run_chapter("99_broken", tmp_path / "out", {})
+    assert "99_broken.ipynb" in str(e.value) and "1 / 0" in str(e.value) and "ZeroDivisionError" in str(e.value)
+    assert (tmp_path / "out" / "99_broken.ipynb").exists()

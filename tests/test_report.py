@@ -1,0 +1,92 @@
+"""The rendered report: built from the quick run, opened in headless Chromium, and swapped in atomically."""
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("headless Chromium is missing: `make test` installs Debian's chromium and chromium-driver", pytrace=False)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1600"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def report_pages(report: Path) -> list[Path]:
+    from songgenre.report import CHAPTERS
+    return [report / "index.html"] + [report / f"{c}.html" for c, _ in CHAPTERS]
+
+
+def test_every_page_renders_in_chromium(quick_report, browser):
+    shots = quick_report / "screenshots"
+    shots.mkdir(exist_ok=True)
+    for page in report_pages(quick_report):
+        assert page.exists(), page
+        browser.get(page.as_uri())
+        images = browser.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt || i.src.slice(0, 40)])")
+        assert images, f"{page.name}: no images"
+        broken = [alt for done, width, alt in images if not done or width == 0]
+        assert not broken, f"{page.name}: images that did not load: {broken}"
+        text = browser.execute_script("return document.body.innerText")
+        assert "Traceback (most recent call last)" not in text, page.name
+        errors = browser.execute_script(
+            "return Array.from(document.querySelectorAll('[data-mime-type=\"application/vnd.jupyter.stderr\"]'))"
+            ".map(e => e.innerText).filter(t => /Error|Warning|Traceback/.test(t))")
+        assert not errors, f"{page.name}: error or warning output: {errors[:2]}"
+        assert browser.find_elements("css selector", "nav.sg-nav a"), f"{page.name}: no navigation"
+        browser.save_screenshot(str(shots / f"{page.stem}.png"))
+    assert len(list(shots.glob("*.png"))) == len(report_pages(quick_report))
+
+
+def test_every_link_between_pages_resolves(quick_report, browser):
+    for page in report_pages(quick_report):
+        browser.get(page.as_uri())
+        hrefs = browser.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        local = [urlparse(h) for h in hrefs if h.startswith("file://")]
+        assert local, f"{page.name}: no links to other pages"
+        for link in local:
+            assert Path(link.path).exists(), f"{page.name} links to missing {link.path}"
+
+
+def test_index_numbers_come_from_this_run(quick_report, results):
+    index = (quick_report / "index.html").read_text()
+    clean, ev = results["clean"], results["evaluate"]
+    assert f"{clean['rows_out']:,}" in index and f"{clean['dropped']:,}" in index
+    for row in ev["results_display"]:
+        assert row["accuracy"] in index
+    assert results["dropout"]["conclusion"].split(",")[0] in index
+    assert "67.50%" in index  # the original's figure, shown as not comparable
+
+
+def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
+    import nbformat
+    import songgenre.report as report
+    out = tmp_path / "report"
+    report.build_report("quick", out, chapters=["00_data"])
+    before = (out / "00_data.html").read_text()
+    nbs = tmp_path / "nbs"
+    shutil.copytree(report.NBS, nbs, ignore=shutil.ignore_patterns("_*", ".ipynb_checkpoints"))
+    nb = nbformat.read(nbs / "00_data.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('chapter broke on purpose')"))
+    nbformat.write(nb, nbs / "00_data.ipynb")
+    monkeypatch.setattr(report, "NBS", nbs)
+    with pytest.raises(report.ChapterFailed, match="00_data.ipynb failed.*\n.*chapter broke on purpose"):
+        report.build_report("quick", out, chapters=["00_data"])
+    assert (out / "00_data.html").read_text() == before
+    assert (tmp_path / "report.failed" / "notebooks" / "00_data.ipynb").exists()
+    assert not list(tmp_path.glob(".report.building-*"))
