@@ -6,7 +6,7 @@
 __all__ = ['ORIGINAL', 'OURS', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'GenreMLP', 'PreparedData', 'to_tensors',
            'prepare_data', 'pick_device', 'predict_proba', 'TrainResult', 'train_mlp', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #46698691
+# %% ../nbs/04_model.ipynb #f2a536d0
 import copy
 import json
 import time
@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from .clean import Splits, clean_songs, split_tracks
 from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES, load_songs
 
-# %% ../nbs/04_model.ipynb #1ce396d6
+# %% ../nbs/04_model.ipynb #5d090a0b
 @dataclass
 class Preprocessor:
     "Train-fitted transform of the 13 features into continuous inputs and categorical codes."
@@ -54,7 +54,8 @@ class Preprocessor:
             u = np.column_stack([0.5 * (np.interp(x[:, j], q[j], refs) - np.interp(-x[:, j], -q[j, ::-1], -refs[::-1]))
                                  for j in range(x.shape[1])])
             x_num = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
-        codes = [pd.Categorical(frame[c], categories=self.categories[c]).codes.astype(np.int64) + 1 for c in CATEGORICAL]
+        # position among the training values, shifted by one so that an unseen value gets 0
+        codes = [pd.Index(self.categories[c]).get_indexer(frame[c]).astype(np.int64) + 1 for c in CATEGORICAL]
         return x_num.astype(np.float32), np.column_stack(codes)
 
 def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles: int = 256) -> Preprocessor:
@@ -68,7 +69,7 @@ def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles:
     levels = np.linspace(0, 1, min(n_quantiles, len(train)))
     return Preprocessor("quantile", quantiles=np.quantile(x, levels, axis=0).T.tolist(), categories=categories)
 
-# %% ../nbs/04_model.ipynb #76bac2fc
+# %% ../nbs/04_model.ipynb #f93c6830
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -79,6 +80,7 @@ class ModelConfig:
     n_bins: int = 32  # bins per feature for "ple"
     d_embedding: int = 16
     k: int = 1  # ensemble size: 1 is a plain MLP, more is a TabM
+    arch: str = "tabm"  # TabM flavour when k > 1: "tabm", "tabm-mini" (shared MLP) or "tabm-packed" (k independent MLPs)
     preprocessing: str = "quantile"  # "quantile" or "standard"
     optimizer: str = "adamw"  # "adamw" or "adam"
     lr: float = 1e-3
@@ -115,7 +117,8 @@ class GenreMLP(nn.Module):
             if len(set(config.widths)) != 1:
                 raise ValueError("a TabM ensemble (k > 1) needs equal widths")
             self.tabm = TabM.make(n_num_features=n_num, cat_cardinalities=cardinalities, d_out=n_classes, num_embeddings=embed,
-                             n_blocks=len(config.widths), d_block=config.widths[0], dropout=config.dropout, k=config.k)
+                             n_blocks=len(config.widths), d_block=config.widths[0], dropout=config.dropout, k=config.k,
+                                  arch_type=config.arch)
             return
         self.embed, self.cardinalities = embed, list(cardinalities)
         d = n_num * (config.d_embedding if embed is not None else 1) + sum(cardinalities)
@@ -134,7 +137,7 @@ class GenreMLP(nn.Module):
         onehot = [nn.functional.one_hot(x_cat[:, i], n).float() for i, n in enumerate(self.cardinalities)]
         return self.mlp(torch.cat([x, *onehot], dim=1)).unsqueeze(1)
 
-# %% ../nbs/04_model.ipynb #603e4ef3
+# %% ../nbs/04_model.ipynb #222e86df
 @dataclass
 class PreparedData:
     "Preprocessing fitted on train, bin edges, and the three splits as tensors (x_num, x_cat, y)."
@@ -160,7 +163,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
         bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #e63a6a42
+# %% ../nbs/04_model.ipynb #2a7726c4
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -236,7 +239,7 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     return TrainResult(model.eval(), history, int(history.loc[history["valid_accuracy"].idxmax(), "epoch"]),
                        time.perf_counter() - start)
 
-# %% ../nbs/04_model.ipynb #adfca920
+# %% ../nbs/04_model.ipynb #6622b8b2
 def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
     "Accuracy, macro-F1, top-3 accuracy, log-loss and per-genre precision/recall/F1."
     y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)

@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+WITH_CHARTS = {"index", "02_validate", "03_charts", "04a_evaluate", "05_dropout"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,8 @@ def test_every_page_renders_in_chromium(quick_report, browser):
         browser.get(page.as_uri())
         images = browser.execute_script(
             "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt || i.src.slice(0, 40)])")
-        assert images, f"{page.name}: no images"
+        if page.stem in WITH_CHARTS:
+            assert images, f"{page.name}: no images"
         broken = [alt for done, width, alt in images if not done or width == 0]
         assert not broken, f"{page.name}: images that did not load: {broken}"
         text = browser.execute_script("return document.body.innerText")
