@@ -6,7 +6,7 @@
 __all__ = ['model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'fit_mlp', 'valid_accuracy', 'ablation_variants',
            'run_ablation', 'run_models', 'score_runs', 'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #ba3e39fb
+# %% ../nbs/04a_evaluate.ipynb #8021b309
 import json
 import time
 import warnings
@@ -28,7 +28,7 @@ from .data import GENRES, load_songs
 from .model import (ORIGINAL, OURS, ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data,
                              train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #f8204ffd
+# %% ../nbs/04a_evaluate.ipynb #b0fc5e2d
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -85,7 +85,7 @@ def valid_accuracy(data: PreparedData, fitted: dict) -> float:
     proba, pred = fitted["valid"]
     return float(((proba.argmax(1) if pred is None else pred) == data.valid[2].numpy()).mean())
 
-# %% ../nbs/04a_evaluate.ipynb #fba0365c
+# %% ../nbs/04a_evaluate.ipynb #d4cc692d
 def ablation_variants(config: ModelConfig) -> dict[str, ModelConfig]:
     "Our recipe and, for each ingredient, the recipe without it."
     variants = {"ours (all ingredients)": config}
@@ -117,7 +117,7 @@ def run_ablation(songs: pd.DataFrame, config: ModelConfig, seeds: list[int]) -> 
     table["change_vs_ours_points"] = (table["valid_accuracy"] - table["valid_accuracy"].iloc[0]) * 100
     return table.reset_index()
 
-# %% ../nbs/04a_evaluate.ipynb #6bbeab12
+# %% ../nbs/04a_evaluate.ipynb #f1602114
 def run_models(splits: Splits, seed: int, ours: ModelConfig, original: ModelConfig, leaves: int) -> dict[str, dict]:
     "Fit every baseline and both MLPs on one split."
     data, data_std = prepare_data(splits, ours), prepare_data(splits, original)
@@ -129,7 +129,7 @@ def run_models(splits: Splits, seed: int, ours: ModelConfig, original: ModelConf
             "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed),
             "ours": fit_mlp(data, ours, seed)}
 
-# %% ../nbs/04a_evaluate.ipynb #e3daac6c
+# %% ../nbs/04a_evaluate.ipynb #25f90d02
 def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
     "Test metrics of every model on every seed, one row each."
     rows = []
@@ -151,7 +151,7 @@ def results_table(scores: pd.DataFrame) -> pd.DataFrame:
     table = grouped.mean().join(grouped.std(ddof=1).fillna(0), rsuffix="_std")
     return table[[c for m in metrics for c in (m, f"{m}_std")]].reset_index()
 
-# %% ../nbs/04a_evaluate.ipynb #4935081e
+# %% ../nbs/04a_evaluate.ipynb #d3321f25
 def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray):
     "Row-normalised confusion matrix heatmap; returns (figure, matrix as a frame)."
     cm = confusion_matrix(y_true, y_pred, labels=range(len(GENRES)), normalize="true")

@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'predict_genres',
            'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #6158ab9d
+# %% ../nbs/06_predict.ipynb #9320ce0a
 import hashlib
 import json
 import os
@@ -30,7 +30,7 @@ from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pi
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #4d4008d4
+# %% ../nbs/06_predict.ipynb #d04b807b
 MODEL_FORMAT = "songgenre-model"
 FORMAT_VERSION = 1
 WEIGHTS, META = "model.safetensors", "model.json"
@@ -54,7 +54,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #1624f221
+# %% ../nbs/06_predict.ipynb #8ff1b8de
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -88,7 +88,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #54b96eb1
+# %% ../nbs/06_predict.ipynb #1a701111
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if not directory.is_dir():
@@ -131,7 +131,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #76a65f9d
+# %% ../nbs/06_predict.ipynb #acf25074
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -160,7 +160,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #3a6b6526
+# %% ../nbs/06_predict.ipynb #43788a7f
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
