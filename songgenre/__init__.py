@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #a0b61e06
+# %% ../nbs/index.ipynb #0ca52458
 # the package's public face: `import songgenre; songgenre.predict_genres(frame, model_dir)`
 from .data import FEATURES, GENRES, SongDataError, load_songs
 from .predict import ModelError, evaluate_model, load_model, predict_genres, train_genre_model

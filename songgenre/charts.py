@@ -6,7 +6,7 @@
 __all__ = ['LABELS', 'plot_genre_counts', 'read_genre_counts', 'feature_values', 'genre_medians', 'plot_feature_by_genre',
            'read_feature', 'plot_categorical_by_genre', 'plot_all_features']
 
-# %% ../nbs/03_charts.ipynb #4d41fa64
+# %% ../nbs/03_charts.ipynb #1d19737c
 import json
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import seaborn as sns
 from .clean import clean_songs
 from .data import FEATURES, load_songs
 
-# %% ../nbs/03_charts.ipynb #d963c8b7
+# %% ../nbs/03_charts.ipynb #343aaf72
 def plot_genre_counts(songs: pd.DataFrame):
     "Horizontal bar chart of rows per genre, largest first, with the counts written on the bars."
     counts = songs["genre"].value_counts()
@@ -36,7 +36,7 @@ def read_genre_counts(songs: pd.DataFrame) -> str:
             f"the accuracy of always guessing it), {counts.index[-1]} the smallest with {counts.iloc[-1]:,}: "
             f"{counts.iloc[0] / counts.iloc[-1]:.0f} times fewer.")
 
-# %% ../nbs/03_charts.ipynb #34cd5358
+# %% ../nbs/03_charts.ipynb #fb378ea7
 LABELS = {"danceability": "danceability (0-1)", "energy": "energy (0-1)", "key": "key (pitch class, 0 = C)",
           "loudness": "loudness (dB)", "mode": "mode (1 = major, 0 = minor)", "speechiness": "speechiness (0-1)",
           "acousticness": "acousticness (0-1)", "instrumentalness": "instrumentalness (0-1)",
@@ -73,7 +73,7 @@ def read_feature(songs: pd.DataFrame, feature: str) -> str:
     return (f"Median {LABELS[feature].split(' (')[0]} runs from {medians.iloc[-1]:.2f}{unit} ({medians.index[-1]}) to "
             f"{medians.iloc[0]:.2f}{unit} ({medians.index[0]}); the middle halves of those two genres {overlap}.")
 
-# %% ../nbs/03_charts.ipynb #16e4a296
+# %% ../nbs/03_charts.ipynb #e2da50b3
 def plot_categorical_by_genre(songs: pd.DataFrame, feature: str, ax=None):
     "Stacked bars: the share of each value of a categorical feature within each genre."
     shares = pd.crosstab(songs["genre"].astype(str), songs[feature], normalize="index")

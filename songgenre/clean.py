@@ -6,7 +6,7 @@
 __all__ = ['UNIT_FEATURES', 'RANGES', 'CleaningReport', 'track_keys', 'out_of_range', 'merge_names', 'clean_songs', 'Splits',
            'split_tracks', 'genre_share_gap', 'track_overlap']
 
-# %% ../nbs/01_clean.ipynb #78ca81da
+# %% ../nbs/01_clean.ipynb #bd91a9df
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from .data import FEATURES, GENRES, load_songs
 
-# %% ../nbs/01_clean.ipynb #e3c26326
+# %% ../nbs/01_clean.ipynb #450ca773
 @dataclass
 class CleaningReport:
     "One row per cleaning rule: what it checks, rows touched, kept or dropped, and why."
@@ -41,7 +41,7 @@ class CleaningReport:
         "The report as plain JSON-ready data."
         return {"rows_in": self.rows_in, "rows_out": self.rows_in - self.dropped, "dropped": self.dropped, "rules": self.rules}
 
-# %% ../nbs/01_clean.ipynb #7d20673b
+# %% ../nbs/01_clean.ipynb #e6680a02
 def track_keys(songs: pd.DataFrame) -> pd.Series:
     "A uint64 key per row, equal for rows of the same track (Spotify id, else the rounded feature vector)."
     by_features = pd.util.hash_pandas_object(songs[FEATURES].round(6), index=False)
@@ -50,7 +50,7 @@ def track_keys(songs: pd.DataFrame) -> pd.Series:
         by_features = by_features.where(songs["track_id"].isna(), by_id)
     return pd.Series(by_features.to_numpy(), index=songs.index, name="track_key")
 
-# %% ../nbs/01_clean.ipynb #dcee036d
+# %% ../nbs/01_clean.ipynb #d557bb39
 UNIT_FEATURES = ["danceability", "energy", "speechiness", "acousticness", "instrumentalness", "liveness", "valence"]
 # Spotify's documented ranges, inclusive; a value outside is a broken measurement
 RANGES = {**{f: (0.0, 1.0) for f in UNIT_FEATURES},
@@ -69,7 +69,7 @@ def merge_names(songs: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     fill = name.isna() & songs["title"].notna()
     return songs.assign(song_name=name.where(~fill, songs["title"])).drop(columns="title"), int(fill.sum())
 
-# %% ../nbs/01_clean.ipynb #de920065
+# %% ../nbs/01_clean.ipynb #54bf216d
 def clean_songs(songs: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:
     "The cleaned songs (with `track_key`) and the report of every rule applied."
     report = CleaningReport(rows_in=len(songs))
@@ -98,7 +98,7 @@ def clean_songs(songs: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:
                "one row per genre; the split keeps all of a track's rows on one side")
     return songs.reset_index(drop=True), report
 
-# %% ../nbs/01_clean.ipynb #1d0aa1bc
+# %% ../nbs/01_clean.ipynb #14b2c323
 @dataclass
 class Splits:
     "Train, validation and test frames of one split."

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['write_table_atomic', 'build_parser', 'run', 'main']
 
-# %% ../nbs/07_cli.ipynb #0f3cd653
+# %% ../nbs/07_cli.ipynb #995d7e38
 import argparse
 import json
 import os
@@ -18,7 +18,7 @@ import pandas as pd
 from .data import SongDataError, read_table
 from .predict import ModelError, evaluate_model, load_model, predict_genres, train_genre_model
 
-# %% ../nbs/07_cli.ipynb #421eff4e
+# %% ../nbs/07_cli.ipynb #de2cf18e
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
@@ -36,7 +36,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #eaf14195
+# %% ../nbs/07_cli.ipynb #f6759753
 def build_parser() -> argparse.ArgumentParser:
     "The `songgenre` argument parser with its four subcommands."
     parser = argparse.ArgumentParser(prog="songgenre", description="Assign genres to songs from their Spotify audio features.")

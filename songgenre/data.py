@@ -8,7 +8,7 @@ __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES'
            'find_songs_file', 'download_songs', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
            'canonical_songs', 'load_songs']
 
-# %% ../nbs/00_data.ipynb #a2f35f86
+# %% ../nbs/00_data.ipynb #514192b9
 import difflib
 import json
 import os
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# %% ../nbs/00_data.ipynb #91d82ec6
+# %% ../nbs/00_data.ipynb #d56dd3d2
 CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness",
               "instrumentalness", "liveness", "valence", "tempo", "duration_ms"]
 CATEGORICAL = ["key", "mode", "time_signature"]
@@ -43,7 +43,7 @@ KAGGLE_DATASET = "mrmorj/dataset-of-songs-in-spotify"
 KAGGLE_URL = "https://www.kaggle.com/datasets/mrmorj/dataset-of-songs-in-spotify"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent if "__file__" in globals() else Path.cwd().parent
 
-# %% ../nbs/00_data.ipynb #131ac735
+# %% ../nbs/00_data.ipynb #fae24a83
 class SongDataError(ValueError):
     "Bad input data; the message names the file, the column and the rows."
 
@@ -54,7 +54,7 @@ def describe_rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
-# %% ../nbs/00_data.ipynb #f0b88528
+# %% ../nbs/00_data.ipynb #1bc2b47f
 def data_candidates() -> list[Path]:
     "The default places searched for the songs file, in order (after the argument and the variable)."
     places = []
@@ -87,7 +87,7 @@ def find_songs_file(path: str | Path | None = None) -> Path:
     searched = "; ".join([f"${DATA_ENV} (not set)"] + [str(p) for p in data_candidates()])
     raise SongDataError(f"No songs file found. Searched: {searched}. {how_to_get_data()}")
 
-# %% ../nbs/00_data.ipynb #b54cbe8d
+# %% ../nbs/00_data.ipynb #675cb35a
 def download_songs() -> Path:
     "Download genres_v2.csv with kagglehub and the user's own Kaggle credentials; return its path."
     try:
@@ -103,7 +103,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #12ccb878
+# %% ../nbs/00_data.ipynb #5a1e759d
 def read_table(path: str | Path) -> pd.DataFrame:
     "Read a CSV or Parquet file into a frame, failing clearly on a missing, empty or unreadable file."
     path = Path(path)
@@ -126,7 +126,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise SongDataError(f"{path}: has a header but no rows")
     return frame
 
-# %% ../nbs/00_data.ipynb #385f448a
+# %% ../nbs/00_data.ipynb #0b079cb1
 def match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[str, str]:
     "Map each wanted column to the frame's column of that name (case and spaces ignored); fail naming the missing ones."
     by_key = {c.strip().lower(): c for c in frame.columns}
@@ -166,7 +166,7 @@ def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         parsed[name] = numbers.to_numpy()
     return pd.DataFrame(parsed, index=frame.index)
 
-# %% ../nbs/00_data.ipynb #c23be293
+# %% ../nbs/00_data.ipynb #857c513c
 def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
     "The `genre` column as a categorical of the 15 genres; fails naming rows that are missing or unknown."
     column = match_columns(frame, ["genre"], source)["genre"]

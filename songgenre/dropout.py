@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DROPOUT_BASE', 'curve_measures', 'run_dropout_study', 'plot_dropout_curves', 'dropout_conclusion']
 
-# %% ../nbs/05_dropout.ipynb #ed6d01a1
+# %% ../nbs/05_dropout.ipynb #77622a75
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +20,7 @@ from .clean import clean_songs, split_tracks
 from .data import load_songs
 from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, train_mlp
 
-# %% ../nbs/05_dropout.ipynb #7910a586
+# %% ../nbs/05_dropout.ipynb #289c7815
 DROPOUT_BASE = ModelConfig(widths=(256, 256, 256), embedding="none", k=1, preprocessing="quantile", weight_decay=0.0,
                            label_smoothing=0.0, lr=1e-3, batch_size=256, schedule="cosine")
 
@@ -49,7 +49,7 @@ def run_dropout_study(songs: pd.DataFrame, rates: list[float], seeds: list[int],
             histories.append(result.history.assign(dropout=rate, seed=seed))
     return pd.DataFrame(rows), pd.concat(histories, ignore_index=True)
 
-# %% ../nbs/05_dropout.ipynb #772a9645
+# %% ../nbs/05_dropout.ipynb #f529c3ab
 def plot_dropout_curves(histories: pd.DataFrame):
     "One panel per dropout rate: mean train (dashed) and validation (solid) accuracy per epoch."
     rates = sorted(histories["dropout"].unique())
@@ -66,7 +66,7 @@ def plot_dropout_curves(histories: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_dropout.ipynb #c42f7137
+# %% ../nbs/05_dropout.ipynb #96682e43
 def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     "A short conclusion built only from the per-rate table of this run."
     best = table.loc[table["test_accuracy"].idxmax()]

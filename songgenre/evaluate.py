@@ -6,7 +6,7 @@
 __all__ = ['model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'fit_mlp', 'valid_accuracy', 'ablation_variants',
            'run_ablation', 'run_models', 'score_runs', 'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #8021b309
+# %% ../nbs/04a_evaluate.ipynb #b60238f8
 import json
 import time
 import warnings
@@ -28,7 +28,7 @@ from .data import GENRES, load_songs
 from .model import (ORIGINAL, OURS, ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data,
                              train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #b0fc5e2d
+# %% ../nbs/04a_evaluate.ipynb #92e47519
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -85,7 +85,7 @@ def valid_accuracy(data: PreparedData, fitted: dict) -> float:
     proba, pred = fitted["valid"]
     return float(((proba.argmax(1) if pred is None else pred) == data.valid[2].numpy()).mean())
 
-# %% ../nbs/04a_evaluate.ipynb #d4cc692d
+# %% ../nbs/04a_evaluate.ipynb #58e288bd
 def ablation_variants(config: ModelConfig) -> dict[str, ModelConfig]:
     "Our recipe and, for each ingredient, the recipe without it."
     variants = {"ours (all ingredients)": config}
@@ -95,6 +95,8 @@ def ablation_variants(config: ModelConfig) -> dict[str, ModelConfig]:
         variants["no numeric embeddings"] = replace(config, embedding="none")
     if config.k > 1:
         variants[f"one MLP instead of an ensemble of {config.k}"] = replace(config, k=1)
+    if config.one_hot:
+        variants["key, mode, time signature as numbers, not one-hot"] = replace(config, one_hot=False)
     if config.label_smoothing:
         variants["no label smoothing"] = replace(config, label_smoothing=0.0)
     if config.weight_decay:
@@ -117,7 +119,7 @@ def run_ablation(songs: pd.DataFrame, config: ModelConfig, seeds: list[int]) -> 
     table["change_vs_ours_points"] = (table["valid_accuracy"] - table["valid_accuracy"].iloc[0]) * 100
     return table.reset_index()
 
-# %% ../nbs/04a_evaluate.ipynb #f1602114
+# %% ../nbs/04a_evaluate.ipynb #66476a2f
 def run_models(splits: Splits, seed: int, ours: ModelConfig, original: ModelConfig, leaves: int) -> dict[str, dict]:
     "Fit every baseline and both MLPs on one split."
     data, data_std = prepare_data(splits, ours), prepare_data(splits, original)
@@ -129,7 +131,7 @@ def run_models(splits: Splits, seed: int, ours: ModelConfig, original: ModelConf
             "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed),
             "ours": fit_mlp(data, ours, seed)}
 
-# %% ../nbs/04a_evaluate.ipynb #25f90d02
+# %% ../nbs/04a_evaluate.ipynb #a6494e17
 def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
     "Test metrics of every model on every seed, one row each."
     rows = []
@@ -151,7 +153,7 @@ def results_table(scores: pd.DataFrame) -> pd.DataFrame:
     table = grouped.mean().join(grouped.std(ddof=1).fillna(0), rsuffix="_std")
     return table[[c for m in metrics for c in (m, f"{m}_std")]].reset_index()
 
-# %% ../nbs/04a_evaluate.ipynb #d3321f25
+# %% ../nbs/04a_evaluate.ipynb #8507fa70
 def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray):
     "Row-normalised confusion matrix heatmap; returns (figure, matrix as a frame)."
     cm = confusion_matrix(y_true, y_pred, labels=range(len(GENRES)), normalize="true")

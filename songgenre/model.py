@@ -6,7 +6,7 @@
 __all__ = ['ORIGINAL', 'OURS', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'GenreMLP', 'PreparedData', 'to_tensors',
            'prepare_data', 'pick_device', 'predict_proba', 'TrainResult', 'train_mlp', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #e0efbbe9
+# %% ../nbs/04_model.ipynb #2f2cc15a
 import copy
 import json
 import time
@@ -26,11 +26,13 @@ from tqdm.auto import tqdm
 from .clean import Splits, clean_songs, split_tracks
 from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES, load_songs
 
-# %% ../nbs/04_model.ipynb #23d1d635
+# %% ../nbs/04_model.ipynb #f7838084
 @dataclass
 class Preprocessor:
     "Train-fitted transform of the 13 features into continuous inputs and categorical codes."
     method: str  # "quantile" or "standard"
+    continuous: list = field(default_factory=lambda: list(CONTINUOUS))  # features fed as numbers
+    categorical: list = field(default_factory=lambda: list(CATEGORICAL))  # features fed as one-hot categories
     center: list = field(default_factory=list)  # per continuous feature: mean ("standard")
     scale: list = field(default_factory=list)  # per continuous feature: standard deviation ("standard")
     quantiles: list = field(default_factory=list)  # per continuous feature: its training quantiles ("quantile")
@@ -39,11 +41,11 @@ class Preprocessor:
     @property
     def cardinalities(self) -> list[int]:
         "One-hot sizes of the categorical features (one extra slot for unseen values)."
-        return [len(self.categories[c]) + 1 for c in CATEGORICAL]
+        return [len(self.categories[c]) + 1 for c in self.categorical]
 
     def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        "Continuous inputs (float32, n x 10) and categorical codes (int64, n x 3)."
-        x = frame[CONTINUOUS].to_numpy(np.float64)
+        "Numeric inputs (float32, n x len(continuous)) and categorical codes (int64, n x len(categorical))."
+        x = frame[self.continuous].to_numpy(np.float64)
         if self.method == "standard":
             x_num = (x - np.asarray(self.center)) / np.asarray(self.scale)
         else:
@@ -55,21 +57,26 @@ class Preprocessor:
                                  for j in range(x.shape[1])])
             x_num = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
         # position among the training values, shifted by one so that an unseen value gets 0
-        codes = [pd.Index(self.categories[c]).get_indexer(frame[c]).astype(np.int64) + 1 for c in CATEGORICAL]
-        return x_num.astype(np.float32), np.column_stack(codes)
+        codes = [pd.Index(self.categories[c]).get_indexer(frame[c]).astype(np.int64) + 1 for c in self.categorical]
+        return x_num.astype(np.float32), np.column_stack(codes) if codes else np.zeros((len(frame), 0), np.int64)
 
-def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles: int = 256) -> Preprocessor:
+def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles: int = 256,
+                     one_hot: bool = True,  # key, mode and time_signature as categories; False: as numbers
+                    ) -> Preprocessor:
     "Fit the preprocessing on the training frame only."
-    x = train[CONTINUOUS].to_numpy(np.float64)
-    categories = {c: sorted(int(v) for v in train[c].unique()) for c in CATEGORICAL}
+    continuous, categorical = (list(CONTINUOUS), list(CATEGORICAL)) if one_hot else (list(FEATURES), [])
+    x = train[continuous].to_numpy(np.float64)
+    categories = {c: sorted(int(v) for v in train[c].unique()) for c in categorical}
     if method == "standard":
-        return Preprocessor("standard", center=x.mean(0).tolist(), scale=(x.std(0) + 1e-12).tolist(), categories=categories)
+        return Preprocessor("standard", continuous, categorical, center=x.mean(0).tolist(),
+                            scale=(x.std(0) + 1e-12).tolist(), categories=categories)
     if method != "quantile":
         raise ValueError(f"unknown preprocessing {method!r}: use 'quantile' or 'standard'")
     levels = np.linspace(0, 1, min(n_quantiles, len(train)))
-    return Preprocessor("quantile", quantiles=np.quantile(x, levels, axis=0).T.tolist(), categories=categories)
+    return Preprocessor("quantile", continuous, categorical, quantiles=np.quantile(x, levels, axis=0).T.tolist(),
+                        categories=categories)
 
-# %% ../nbs/04_model.ipynb #c697a8a1
+# %% ../nbs/04_model.ipynb #e1904795
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -82,6 +89,7 @@ class ModelConfig:
     k: int = 1  # ensemble size: 1 is a plain MLP, more is a TabM
     arch: str = "tabm"  # TabM flavour when k > 1: "tabm", "tabm-mini" (shared MLP) or "tabm-packed" (k independent MLPs)
     preprocessing: str = "quantile"  # "quantile" or "standard"
+    one_hot: bool = True  # key, mode and time_signature one-hot encoded (False: fed as numbers)
     optimizer: str = "adamw"  # "adamw" or "adam"
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -100,10 +108,10 @@ OURS = ModelConfig(widths=(256, 256), dropout=0.1, embedding="ple", n_bins=32, d
 
 class GenreMLP(nn.Module):
     "A configurable MLP (or TabM ensemble) from 10 continuous inputs and 3 categorical codes to genre logits."
-    def __init__(self, config: ModelConfig, cardinalities: list[int], n_classes: int = len(GENRES),
-                 bins: list | None = None):  # per continuous feature, its bin edges ("ple" only)
+    def __init__(self, config: ModelConfig, n_num: int, cardinalities: list[int], n_classes: int = len(GENRES),
+                 bins: list | None = None):  # per numeric input, its bin edges ("ple" only)
         super().__init__()
-        self.config, n_num = config, len(CONTINUOUS)
+        self.config = config
         if config.embedding == "ple":
             embed = PiecewiseLinearEmbeddings([torch.as_tensor(b, dtype=torch.float32) for b in bins],
                                               config.d_embedding, activation=False, version="B")
@@ -116,7 +124,8 @@ class GenreMLP(nn.Module):
         if config.k > 1:
             if len(set(config.widths)) != 1:
                 raise ValueError("a TabM ensemble (k > 1) needs equal widths")
-            self.tabm = TabM.make(n_num_features=n_num, cat_cardinalities=cardinalities, d_out=n_classes, num_embeddings=embed,
+            self.tabm = TabM.make(n_num_features=n_num, cat_cardinalities=list(cardinalities) or None, d_out=n_classes,
+                                  num_embeddings=embed,
                              n_blocks=len(config.widths), d_block=config.widths[0], dropout=config.dropout, k=config.k,
                                   arch_type=config.arch)
             return
@@ -132,12 +141,12 @@ class GenreMLP(nn.Module):
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         "Logits of shape (batch, k, classes)."
         if self.config.k > 1:
-            return self.tabm(x_num, x_cat)
+            return self.tabm(x_num, x_cat if x_cat.shape[1] else None)
         x = self.embed(x_num).flatten(1) if self.embed is not None else x_num
         onehot = [nn.functional.one_hot(x_cat[:, i], n).float() for i, n in enumerate(self.cardinalities)]
         return self.mlp(torch.cat([x, *onehot], dim=1)).unsqueeze(1)
 
-# %% ../nbs/04_model.ipynb #5c5b7c33
+# %% ../nbs/04_model.ipynb #3be6c9f3
 @dataclass
 class PreparedData:
     "Preprocessing fitted on train, bin edges, and the three splits as tensors (x_num, x_cat, y)."
@@ -155,7 +164,7 @@ def to_tensors(pre: Preprocessor, frame: pd.DataFrame) -> tuple:
 
 def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
     "Fit the preprocessing on train (and bins for 'ple') and convert every split."
-    pre = fit_preprocessor(splits.train, config.preprocessing)
+    pre = fit_preprocessor(splits.train, config.preprocessing, one_hot=config.one_hot)
     train = to_tensors(pre, splits.train)
     bins = None
     if config.embedding == "ple":
@@ -163,7 +172,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
         bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #41442286
+# %% ../nbs/04_model.ipynb #83e09916
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -194,7 +203,7 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     "Train on data.train, early-stopping on data.valid; return the best-validation model and the history."
     device = device or pick_device()
     torch.manual_seed(seed)
-    model = GenreMLP(config, data.preprocessor.cardinalities, bins=data.bins).to(device)
+    model = GenreMLP(config, len(data.preprocessor.continuous), data.preprocessor.cardinalities, bins=data.bins).to(device)
     params = model.parameters()
     optimizer = (torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay) if config.optimizer == "adamw"
                  else torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay))
@@ -242,7 +251,7 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     return TrainResult(model.eval(), history, int(history.loc[history["valid_accuracy"].idxmax(), "epoch"]),
                        time.perf_counter() - start)
 
-# %% ../nbs/04_model.ipynb #b6d3c4b8
+# %% ../nbs/04_model.ipynb #54fcf976
 def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
     "Accuracy, macro-F1, top-3 accuracy, log-loss and per-genre precision/recall/F1."
     y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)

@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'predict_genres',
            'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #9320ce0a
+# %% ../nbs/06_predict.ipynb #28db4464
 import hashlib
 import json
 import os
@@ -25,12 +25,12 @@ from safetensors.torch import load_file, save_file
 
 import songgenre
 from .clean import clean_songs, split_tracks
-from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, read_table
+from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, read_table
 from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba,
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #d04b807b
+# %% ../nbs/06_predict.ipynb #437cae5e
 MODEL_FORMAT = "songgenre-model"
 FORMAT_VERSION = 1
 WEIGHTS, META = "model.safetensors", "model.json"
@@ -54,7 +54,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #8ff1b8de
+# %% ../nbs/06_predict.ipynb #f0e8eefe
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -79,8 +79,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         state = {k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()}
         save_file(state, tmp / WEIGHTS)
         meta = {**model.meta, "format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
-                "package_version": songgenre.__version__, "features": FEATURES, "continuous": CONTINUOUS,
-                "categorical": CATEGORICAL, "genres": GENRES, "preprocessor": asdict(model.preprocessor),
+                "package_version": songgenre.__version__, "features": FEATURES, "genres": GENRES, "preprocessor": asdict(model.preprocessor),
                 "config": asdict(model.config), "weights_sha256": sha256_file(tmp / WEIGHTS)}
         (tmp / META).write_text(json.dumps(meta, indent=2, default=float))
         replace_dir(tmp, target)
@@ -88,7 +87,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #1a701111
+# %% ../nbs/06_predict.ipynb #50414674
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if not directory.is_dir():
@@ -125,13 +124,13 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         state = load_file(weights)
         config = ModelConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
         preprocessor = Preprocessor(**meta["preprocessor"])
-        network = GenreMLP(config, preprocessor.cardinalities, bins=meta.get("bins"))
+        network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities, bins=meta.get("bins"))
         network.load_state_dict(state, strict=True)
     except (SafetensorError, RuntimeError, TypeError, KeyError, ValueError) as e:
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #acf25074
+# %% ../nbs/06_predict.ipynb #f7384014
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -160,7 +159,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #43788a7f
+# %% ../nbs/06_predict.ipynb #6ba7290e
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 

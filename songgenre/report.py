@@ -7,7 +7,7 @@ __all__ = ['NBS', 'CHAPTERS', 'PROFILES', 'FULL_DATA_CHAPTERS', 'STYLE', 'HEADLI
            'ChapterFailed', 'failing_cell', 'run_chapter', 'nav_bar', 'is_plumbing', 'render_chapter', 'load_results',
            'results_rows', 'render_index', 'build_report', 'print_headline', 'main']
 
-# %% ../nbs/08_report.ipynb #4a567295
+# %% ../nbs/08_report.ipynb #f2eb267c
 import argparse
 import base64
 import html
@@ -24,7 +24,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm.auto import tqdm
 
-# %% ../nbs/08_report.ipynb #427588b9
+# %% ../nbs/08_report.ipynb #2d2f852d
 NBS = Path(__file__).resolve().parent.parent / "nbs" if "__file__" in globals() else Path.cwd()
 CHAPTERS = [("00_data", "Loading the songs"), ("01_clean", "Cleaning and splitting"),
             ("02_validate", "Validating the features"), ("03_charts", "The distribution charts"),
@@ -48,7 +48,7 @@ def chapter_parameters(chapter: str, profile: str, out_dir: Path, data_path: str
         wanted["sample_frac"] = 1.0
     return {k: v for k, v in wanted.items() if k in declared and (v is not None or k != "data_path")}
 
-# %% ../nbs/08_report.ipynb #ebd5183f
+# %% ../nbs/08_report.ipynb #f8e5f306
 class ChapterFailed(RuntimeError):
     "A chapter's notebook failed: names the notebook, the failing cell and the error."
 
@@ -74,7 +74,7 @@ def run_chapter(chapter: str, executed_dir: Path, parameters: dict, kernel: str 
                             f"(executed notebook kept at {target})") from None
     return target
 
-# %% ../nbs/08_report.ipynb #fb02d5e2
+# %% ../nbs/08_report.ipynb #8a94645e
 STYLE = """<style>
 .sg-nav{font-family:system-ui,sans-serif;background:#1f3b5a;padding:.6em 1em;position:sticky;top:0;z-index:10}
 .sg-nav a{color:#fff;margin-right:1.1em;text-decoration:none;font-size:.92em}.sg-nav a.here{font-weight:bold;text-decoration:underline}
@@ -122,7 +122,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #4f2de2ff
+# %% ../nbs/08_report.ipynb #d2827d00
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -205,7 +205,7 @@ songgenre evaluate --model models/songgenre --data labelled.csv</pre>
     target.write_text(page, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #d483cc9c
+# %% ../nbs/08_report.ipynb #5e480a97
 def build_report(profile: str = "full", out: str | Path = "_report", data_path: str | None = None,
                  chapters: list[str] | None = None) -> Path:
     "Run every chapter with papermill and render the HTML site into `out` (atomically); return `out/index.html`."

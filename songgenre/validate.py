@@ -6,7 +6,7 @@
 __all__ = ['song_contract', 'check_songs', 'feature_signal', 'plot_feature_signal', 'plot_feature_correlation', 'strongest_pairs',
            'leakage_audit', 'name_fill_by_genre']
 
-# %% ../nbs/02_validate.ipynb #4ec5f3f7
+# %% ../nbs/02_validate.ipynb #4f09fcb7
 import json
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from sklearn.feature_selection import mutual_info_classif
 from .clean import RANGES, Splits, clean_songs, split_tracks, track_overlap
 from .data import CATEGORICAL, FEATURES, GENRES, SongDataError, describe_rows, load_songs
 
-# %% ../nbs/02_validate.ipynb #bd09b220
+# %% ../nbs/02_validate.ipynb #dafbf0bc
 def song_contract(labelled: bool = True) -> pa.DataFrameSchema:
     "The pandera schema every songs frame must pass (with `genre` when `labelled`)."
     columns = {}
@@ -46,7 +46,7 @@ def check_songs(frame: pd.DataFrame, source: str = "frame", labelled: bool = Tru
             problems.append(f"column '{column}' fails {check} in {rows}")
         raise SongDataError(f"{source}: breaks the songs contract: " + "; ".join(problems)) from None
 
-# %% ../nbs/02_validate.ipynb #e3192a84
+# %% ../nbs/02_validate.ipynb #645bd294
 def feature_signal(songs: pd.DataFrame, sample_frac: float = 1.0, seed: int = 0) -> pd.DataFrame:
     "Per feature: mutual information with the genre, Kruskal-Wallis H, p-value and epsilon squared, best first."
     sample = songs.sample(frac=sample_frac, random_state=seed) if sample_frac < 1 else songs
@@ -70,7 +70,7 @@ def plot_feature_signal(signal: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_validate.ipynb #5aebea93
+# %% ../nbs/02_validate.ipynb #c87ccde6
 def plot_feature_correlation(songs: pd.DataFrame):
     "Heatmap of the Spearman correlation between the 13 features; returns (figure, correlation)."
     corr = songs[FEATURES].corr(method="spearman")
@@ -88,7 +88,7 @@ def strongest_pairs(corr: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     top = upper.abs().sort_values(ascending=False).head(n).index
     return pd.DataFrame([{"a": a, "b": b, "spearman": upper[(a, b)]} for a, b in top])
 
-# %% ../nbs/02_validate.ipynb #6f55150d
+# %% ../nbs/02_validate.ipynb #af366428
 def leakage_audit(splits: Splits) -> dict:
     "Counts that must be zero: tracks and feature vectors on two sides, name or index columns among features."
     vectors = [set(map(tuple, p[FEATURES].round(6).to_numpy())) for p in (splits.train, splits.valid, splits.test)]
