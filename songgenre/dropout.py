@@ -66,7 +66,7 @@ def plot_dropout_curves(histories: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_dropout.ipynb #96682e43
+# %% ../nbs/05_dropout.ipynb #70992af5
 def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     "A short conclusion built only from the per-rate table of this run."
     best = table.loc[table["test_accuracy"].idxmax()]
@@ -87,6 +87,9 @@ def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
                  f"({diff:+.2f} points{spread})."]
     if n_seeds > 1 and abs(diff) <= noise:
         parts.append("That difference is within the seed-to-seed noise.")
+    if most["dropout"] != best["dropout"]:
+        parts.append(f"The heaviest dropout, {most['dropout']:g}, reached {most['test_accuracy']:.2%} "
+                     f"({(most['test_accuracy'] - none['test_accuracy']) * 100:+.2f} points against no dropout).")
     gap_trend = "shrank" if most["train_valid_gap"] < none["train_valid_gap"] else "did not shrink"
     parts.append(f"The train-validation gap {gap_trend} from {none['train_valid_gap'] * 100:.2f} points at dropout 0 "
                  f"to {most['train_valid_gap'] * 100:.2f} at dropout {most['dropout']:g}.")

@@ -28,7 +28,7 @@ from .data import GENRES, load_songs
 from .model import (ORIGINAL, OURS, ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data,
                              train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #92e47519
+# %% ../nbs/04a_evaluate.ipynb #53f32fbd
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -65,7 +65,7 @@ def fit_lightgbm(data: PreparedData, seed: int, num_leaves: int = 31, n_jobs: in
                                colsample_bytree=0.7, subsample=0.8, subsample_freq=1, reg_lambda=1.0,
                                random_state=seed, n_jobs=n_jobs, verbose=-1)
     model.fit(model_inputs(data, "train"), data.train[2].numpy(),
-              eval_set=[(model_inputs(data, "valid"), data.valid[2].numpy())],
+              eval_X=(model_inputs(data, "valid"),), eval_y=(data.valid[2].numpy(),),
               callbacks=[lgb.early_stopping(50, verbose=False)])
     out = {"seconds": time.perf_counter() - start, "trees": int(model.best_iteration_)}
     for part in ("valid", "test"):
@@ -131,7 +131,7 @@ def run_models(splits: Splits, seed: int, ours: ModelConfig, original: ModelConf
             "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed),
             "ours": fit_mlp(data, ours, seed)}
 
-# %% ../nbs/04a_evaluate.ipynb #a6494e17
+# %% ../nbs/04a_evaluate.ipynb #2bbcfd3c
 def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
     "Test metrics of every model on every seed, one row each."
     rows = []
@@ -150,7 +150,7 @@ def results_table(scores: pd.DataFrame) -> pd.DataFrame:
     "Mean and standard deviation over seeds of each test metric, one row per model."
     metrics = ["accuracy", "macro_f1", "top3_accuracy", "log_loss", "fit_seconds"]
     grouped = scores.groupby("model", sort=False)[metrics]
-    table = grouped.mean().join(grouped.std(ddof=1).fillna(0), rsuffix="_std")
+    table = grouped.mean().join(grouped.std(ddof=1).fillna(0).add_suffix("_std"))
     return table[[c for m in metrics for c in (m, f"{m}_std")]].reset_index()
 
 # %% ../nbs/04a_evaluate.ipynb #8507fa70
