@@ -106,3 +106,23 @@ def test_split_by_track_for_several_seeds():
         assert genre_share_gap(splits, songs) < 1.0
         sizes = splits.sizes()
         assert abs(sizes["train"] / len(songs) - 0.70) < 0.02 and abs(sizes["test"] / len(songs) - 0.15) < 0.01
+
+
+def test_download_uses_kagglehub_when_nothing_is_found(tmp_path, monkeypatch):
+    import sys
+    import types
+    import songgenre.data as data
+    monkeypatch.delenv("SONGGENRE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "project")
+    folder = tmp_path / "kaggle_cache" / "versions" / "1"
+    folder.mkdir(parents=True)
+    (folder / "genres_v2.csv").write_text(RAW_SAMPLE.read_text())
+    calls = []
+    fake = types.SimpleNamespace(dataset_download=lambda slug: calls.append(slug) or str(folder.parent))
+    monkeypatch.setitem(sys.modules, "kagglehub", fake)
+    songs = load_songs(download=True)
+    assert calls == ["mrmorj/dataset-of-songs-in-spotify"] and len(songs) == 238 and "track_id" in songs
+    monkeypatch.setitem(sys.modules, "kagglehub", None)  # not installed
+    with pytest.raises(SongDataError, match="download=True needs kagglehub"):
+        load_songs(download=True)
