@@ -5,6 +5,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from conftest import FEATURES_FILE
+
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WITH_CHARTS = {"index", "02_validate", "03_charts", "04a_evaluate", "05_dropout"}
 
@@ -79,7 +81,7 @@ def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
     import nbformat
     import songgenre.report as report
     out = tmp_path / "report"
-    report.build_report("quick", out, chapters=["00_data"])
+    report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["00_data"])
     before = (out / "00_data.html").read_text()
     nbs = tmp_path / "nbs"
     shutil.copytree(report.NBS, nbs, ignore=shutil.ignore_patterns("_*", ".ipynb_checkpoints"))
@@ -88,7 +90,7 @@ def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
     nbformat.write(nb, nbs / "00_data.ipynb")
     monkeypatch.setattr(report, "NBS", nbs)
     with pytest.raises(report.ChapterFailed, match="00_data.ipynb failed.*\n.*chapter broke on purpose"):
-        report.build_report("quick", out, chapters=["00_data"])
+        report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["00_data"])
     assert (out / "00_data.html").read_text() == before
     assert (tmp_path / "report.failed" / "notebooks" / "00_data.ipynb").exists()
     assert not list(tmp_path.glob(".report.building-*"))
