@@ -77,7 +77,7 @@ def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles:
     return Preprocessor("quantile", continuous, categorical, quantiles=np.quantile(x, levels, axis=0).T.tolist(),
                         categories=categories)
 
-# %% ../nbs/04_model.ipynb #e1904795
+# %% ../nbs/04_model.ipynb #edc750f5
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -114,8 +114,11 @@ class GenreMLP(nn.Module):
         super().__init__()
         self.config = config
         if config.embedding == "ple":
-            embed = PiecewiseLinearEmbeddings([torch.as_tensor(b, dtype=torch.float32) for b in bins],
-                                              config.d_embedding, activation=False, version="B")
+            with warnings.catch_warnings():
+                # a binary input (mode, when categories are fed as numbers) has one bin: expected, and harmless
+                warnings.filterwarnings("ignore", message=".*has just two bin edges.*")
+                embed = PiecewiseLinearEmbeddings([torch.as_tensor(b, dtype=torch.float32) for b in bins],
+                                                  config.d_embedding, activation=False, version="B")
         elif config.embedding == "periodic":
             embed = PeriodicEmbeddings(n_num, config.d_embedding, lite=True)
         elif config.embedding == "none":
