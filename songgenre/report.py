@@ -122,7 +122,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #d2827d00
+# %% ../nbs/08_report.ipynb #9703e014
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -190,6 +190,7 @@ was made on validation.</p>
 <p>What each ingredient of our recipe is worth, on validation accuracy (the ablation, seeds
 {", ".join(map(str, ev["ablation_seeds"] if "ablation_seeds" in ev else ev["seeds"]))}):</p>
 {_table(ablation, [("variant", "variant"), ("valid", "validation accuracy"), ("change", "change vs ours (points)")])}
+{_img(data_dir, "ablation.png", "Ablation", "Change in validation accuracy when one ingredient is taken out.")}
 {_img(data_dir, "confusion.png", "Confusion matrix", "Most confused: " + confusions + ".")}
 <h2>Does dropout help?</h2>
 <p>{html.escape(dr["conclusion"])}</p>
