@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['UNIT_FEATURES', 'RANGES', 'CleaningReport', 'track_keys', 'out_of_range', 'merge_names', 'clean_songs', 'Splits',
-           'split_tracks', 'genre_share_gap', 'track_overlap']
+           'split_tracks', 'genre_share_gap', 'track_overlap', 'sample_tracks']
 
 # %% ../nbs/01_clean.ipynb #bd91a9df
 import json
@@ -136,3 +136,12 @@ def track_overlap(splits: Splits) -> int:
     "Tracks that appear in more than one split (must be 0)."
     sets = [set(p["track_key"]) for p in (splits.train, splits.valid, splits.test)]
     return len(sets[0] & sets[1]) + len(sets[0] & sets[2]) + len(sets[1] & sets[2])
+
+# %% ../nbs/01_clean.ipynb #d943c821
+def sample_tracks(songs: pd.DataFrame, frac: float, seed: int = 0) -> pd.DataFrame:
+    "A random `frac` of the tracks, each with all its rows (`songs` itself when `frac` >= 1)."
+    if frac >= 1:
+        return songs
+    keys = songs["track_key"] if "track_key" in songs else track_keys(songs)
+    keep = keys.drop_duplicates().sample(frac=frac, random_state=seed)
+    return songs[keys.isin(keep)].reset_index(drop=True)

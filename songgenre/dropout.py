@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DROPOUT_BASE', 'curve_measures', 'run_dropout_study', 'plot_dropout_curves', 'dropout_conclusion']
 
-# %% ../nbs/05_dropout.ipynb #77622a75
+# %% ../nbs/05_dropout.ipynb #78dd2591
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +16,7 @@ import pandas as pd
 import seaborn as sns
 from tqdm.auto import tqdm
 
-from .clean import clean_songs, split_tracks
+from .clean import clean_songs, sample_tracks, split_tracks
 from .data import load_songs
 from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, train_mlp
 

@@ -6,7 +6,7 @@
 __all__ = ['model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'fit_mlp', 'valid_accuracy', 'ablation_variants',
            'run_ablation', 'run_models', 'score_runs', 'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #b60238f8
+# %% ../nbs/04a_evaluate.ipynb #d3362e1e
 import json
 import time
 import warnings
@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
-from .clean import Splits, clean_songs, split_tracks
+from .clean import Splits, clean_songs, sample_tracks, split_tracks
 from .data import GENRES, load_songs
 from .model import (ORIGINAL, OURS, ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data,
                              train_mlp)

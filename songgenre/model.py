@@ -6,7 +6,7 @@
 __all__ = ['ORIGINAL', 'OURS', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'GenreMLP', 'PreparedData', 'to_tensors',
            'prepare_data', 'pick_device', 'predict_proba', 'TrainResult', 'train_mlp', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #a76d48fc
+# %% ../nbs/04_model.ipynb #110ea8ea
 import copy
 import json
 import time
@@ -24,7 +24,7 @@ from tabm import TabM
 from torch import nn
 from tqdm.auto import tqdm
 
-from .clean import Splits, clean_songs, split_tracks
+from .clean import Splits, clean_songs, sample_tracks, split_tracks
 from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES, load_songs
 
 # %% ../nbs/04_model.ipynb #f7838084

@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'predict_genres',
            'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #28db4464
+# %% ../nbs/06_predict.ipynb #87a99947
 import hashlib
 import json
 import os
@@ -24,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import songgenre
-from .clean import clean_songs, split_tracks
+from .clean import clean_songs, sample_tracks, split_tracks
 from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, read_table
 from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba,
                              prepare_data, to_tensors, train_mlp)
@@ -130,7 +130,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #f7384014
+# %% ../nbs/06_predict.ipynb #4aaaf06c
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -139,9 +139,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     source = find_songs_file(data)
     songs, report = clean_songs(load_songs(source))
     check_songs(songs, str(source))
-    if sample_frac < 1:
-        keep = songs["track_key"].drop_duplicates().sample(frac=sample_frac, random_state=seed)
-        songs = songs[songs["track_key"].isin(keep)].reset_index(drop=True)
+    songs = sample_tracks(songs, sample_frac, seed=seed)
     splits = split_tracks(songs, seed=seed)
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, validation and test")
