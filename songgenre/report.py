@@ -122,7 +122,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #9703e014
+# %% ../nbs/08_report.ipynb #c7b350d7
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -157,6 +157,7 @@ def render_index(data_dir: Path, target: Path, profile: str) -> Path:
     clean, ev, dr, ch = r["clean"], r["evaluate"], r["dropout"], r["charts"]
     rules = [x for x in clean["rules"] if x["rows touched"] or x["action"] == "kept"]
     seeds = ", ".join(map(str, ev["seeds"]))
+    ablation_seeds = ("seeds " if len(ev["ablation_seeds"]) > 1 else "seed ") + ", ".join(map(str, ev["ablation_seeds"]))
     ablation = [{"variant": a["variant"], "valid": _pct(a["valid_accuracy"]),
                  "change": f"{a['change_vs_ours_points']:+.2f}"} for a in ev["ablation"]]
     confusions = "; ".join(f"{c['true']} taken for {c['predicted']} ({c['share']:.0%})" for c in ev["top_confusions"][:3])
@@ -187,8 +188,7 @@ track, so the track overlap between train, validation and test is {clean["track_
 was made on validation.</p>
 {_table(results_rows(r), HEADLINE_COLUMNS)}
 <p>{html.escape(ev["reading"])}</p>
-<p>What each ingredient of our recipe is worth, on validation accuracy (the ablation, seeds
-{", ".join(map(str, ev["ablation_seeds"] if "ablation_seeds" in ev else ev["seeds"]))}):</p>
+<p>What each ingredient of our recipe is worth, on validation accuracy (the ablation, {ablation_seeds}):</p>
 {_table(ablation, [("variant", "variant"), ("valid", "validation accuracy"), ("change", "change vs ours (points)")])}
 {_img(data_dir, "ablation.png", "Ablation", "Change in validation accuracy when one ingredient is taken out.")}
 {_img(data_dir, "confusion.png", "Confusion matrix", "Most confused: " + confusions + ".")}

@@ -75,6 +75,7 @@ def test_index_numbers_come_from_this_run(quick_report, results):
         assert row["accuracy"] in index
     assert results["dropout"]["conclusion"].split(",")[0] in index
     assert "67.50%" in index  # the original's figure, shown as not comparable
+    assert f"the ablation, seed{'s' if len(ev['ablation_seeds']) > 1 else ''} {', '.join(map(str, ev['ablation_seeds']))}" in index
 
 
 def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
