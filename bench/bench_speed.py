@@ -8,7 +8,6 @@ import platform
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from songgenre.clean import clean_songs, split_tracks

@@ -6,17 +6,12 @@
 __all__ = ['LABELS', 'plot_genre_counts', 'read_genre_counts', 'feature_values', 'genre_medians', 'plot_feature_by_genre',
            'read_feature', 'plot_categorical_by_genre', 'plot_all_features']
 
-# %% ../nbs/03_charts.ipynb #1d19737c
-import json
-from pathlib import Path
-
+# %% ../nbs/03_charts.ipynb #eab08023
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .clean import clean_songs
-from .data import FEATURES, load_songs
+from .data import FEATURES
 
 # %% ../nbs/03_charts.ipynb #343aaf72
 def plot_genre_counts(songs: pd.DataFrame):

@@ -6,16 +6,14 @@
 __all__ = ['UNIT_FEATURES', 'RANGES', 'CleaningReport', 'track_keys', 'out_of_range', 'merge_names', 'clean_songs', 'Splits',
            'split_tracks', 'genre_share_gap', 'track_overlap', 'sample_tracks']
 
-# %% ../nbs/01_clean.ipynb #bd91a9df
-import json
+# %% ../nbs/01_clean.ipynb #3682cd45
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .data import FEATURES, GENRES, load_songs
+from .data import FEATURES
 
 # %% ../nbs/01_clean.ipynb #450ca773
 @dataclass

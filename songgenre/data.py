@@ -8,9 +8,8 @@ __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES'
            'find_songs_file', 'download_songs', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
            'canonical_songs', 'load_songs']
 
-# %% ../nbs/00_data.ipynb #514192b9
+# %% ../nbs/00_data.ipynb #548b6d2b
 import difflib
-import json
 import os
 from pathlib import Path
 

@@ -5,19 +5,15 @@
 # %% auto #0
 __all__ = ['DROPOUT_BASE', 'curve_measures', 'run_dropout_study', 'plot_dropout_curves', 'dropout_conclusion']
 
-# %% ../nbs/05_dropout.ipynb #78dd2591
-import json
+# %% ../nbs/05_dropout.ipynb #ac018b82
 from dataclasses import replace
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from tqdm.auto import tqdm
 
-from .clean import clean_songs, sample_tracks, split_tracks
-from .data import load_songs
+from .clean import split_tracks
 from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, train_mlp
 
 # %% ../nbs/05_dropout.ipynb #289c7815

@@ -6,12 +6,9 @@
 __all__ = ['model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'fit_mlp', 'valid_accuracy', 'ablation_variants',
            'run_ablation', 'run_models', 'score_runs', 'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #d3362e1e
-import json
+# %% ../nbs/04a_evaluate.ipynb #b6b44056
 import time
-import warnings
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 
 import lightgbm as lgb
 import matplotlib.pyplot as plt
@@ -23,10 +20,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
-from .clean import Splits, clean_songs, sample_tracks, split_tracks
-from .data import GENRES, load_songs
-from .model import (ORIGINAL, OURS, ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data,
-                             train_mlp)
+from .clean import Splits, split_tracks
+from .data import GENRES
+from .model import ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data, train_mlp
 
 # %% ../nbs/04a_evaluate.ipynb #53f32fbd
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:

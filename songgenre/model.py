@@ -6,13 +6,11 @@
 __all__ = ['ORIGINAL', 'OURS', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'GenreMLP', 'PreparedData', 'to_tensors',
            'prepare_data', 'pick_device', 'predict_proba', 'TrainResult', 'train_mlp', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #110ea8ea
+# %% ../nbs/04_model.ipynb #d7ac8ed8
 import copy
-import json
 import time
 import warnings
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,8 +22,8 @@ from tabm import TabM
 from torch import nn
 from tqdm.auto import tqdm
 
-from .clean import Splits, clean_songs, sample_tracks, split_tracks
-from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES, load_songs
+from .clean import Splits
+from .data import CATEGORICAL, CONTINUOUS, FEATURES, GENRES
 
 # %% ../nbs/04_model.ipynb #f7838084
 @dataclass

@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'predict_genres',
            'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #87a99947
+# %% ../nbs/06_predict.ipynb #521cdb6c
 import hashlib
 import json
 import os
@@ -25,8 +25,8 @@ from safetensors.torch import load_file, save_file
 
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks
-from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, read_table
-from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba,
+from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs
+from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba, 
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 

@@ -122,7 +122,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #c7b350d7
+# %% ../nbs/08_report.ipynb #e7b93b6f
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -162,8 +162,8 @@ def render_index(data_dir: Path, target: Path, profile: str) -> Path:
                  "change": f"{a['change_vs_ours_points']:+.2f}"} for a in ev["ablation"]]
     confusions = "; ".join(f"{c['true']} taken for {c['predicted']} ({c['share']:.0%})" for c in ev["top_confusions"][:3])
     sample_note = "" if profile == "full" else (
-        f'<p><b>Quick profile:</b> the model chapters ran on a sample of the data with few epochs; run '
-        f'<code>make report</code> for the full figures.</p>')
+        '<p><b>Quick profile:</b> the model chapters ran on a sample of the data with few epochs; run '
+        '<code>make report</code> for the full figures.</p>')
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>songgenre: report</title>{STYLE}</head>
 <body>{nav_bar("index")}<main class="sg-page">
 <h1>songgenre: which genre is this song?</h1>

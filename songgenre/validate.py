@@ -6,10 +6,7 @@
 __all__ = ['song_contract', 'check_songs', 'feature_signal', 'plot_feature_signal', 'plot_feature_correlation', 'strongest_pairs',
            'leakage_audit', 'name_fill_by_genre']
 
-# %% ../nbs/02_validate.ipynb #4f09fcb7
-import json
-from pathlib import Path
-
+# %% ../nbs/02_validate.ipynb #a72355d2
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -18,8 +15,8 @@ import seaborn as sns
 from scipy.stats import kruskal
 from sklearn.feature_selection import mutual_info_classif
 
-from .clean import RANGES, Splits, clean_songs, split_tracks, track_overlap
-from .data import CATEGORICAL, FEATURES, GENRES, SongDataError, describe_rows, load_songs
+from .clean import RANGES, Splits, track_overlap
+from .data import CATEGORICAL, FEATURES, GENRES, SongDataError, describe_rows
 
 # %% ../nbs/02_validate.ipynb #dafbf0bc
 def song_contract(labelled: bool = True) -> pa.DataFrameSchema:

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FEATURES_FILE, RAW_SAMPLE, ROOT
+from conftest import FEATURES_FILE, RAW_SAMPLE
 from songgenre.clean import clean_songs, genre_share_gap, split_tracks, track_overlap
 from songgenre.data import FEATURES, GENRES, SongDataError, find_songs_file, load_songs
 from songgenre.validate import check_songs

@@ -10,7 +10,7 @@ import torch
 from conftest import FEATURES_FILE, RAW_SAMPLE, run_cli
 import songgenre
 from songgenre.data import FEATURES, GENRES
-from songgenre.model import OURS, GenreMLP, fit_preprocessor, prepare_data, train_mlp
+from songgenre.model import OURS, prepare_data, train_mlp
 from songgenre.predict import WEIGHTS, META, ModelError, load_model, save_model
 
 
