@@ -13,7 +13,7 @@ import seaborn as sns
 
 from .data import FEATURES
 
-# %% ../nbs/03_charts.ipynb #343aaf72
+# %% ../nbs/03_charts.ipynb #efa8d68d
 def plot_genre_counts(songs: pd.DataFrame):
     "Horizontal bar chart of rows per genre, largest first, with the counts written on the bars."
     counts = songs["genre"].value_counts()
@@ -27,8 +27,8 @@ def plot_genre_counts(songs: pd.DataFrame):
 def read_genre_counts(songs: pd.DataFrame) -> str:
     "One sentence reading the genre counts."
     counts = songs["genre"].value_counts()
-    return (f"{counts.index[0]} is the largest genre with {counts.iloc[0]:,} songs ({counts.iloc[0] / counts.sum():.1%} of all, "
-            f"the accuracy of always guessing it), {counts.index[-1]} the smallest with {counts.iloc[-1]:,}: "
+    return (f"{counts.index[0]} is the largest genre with {counts.iloc[0]:,} rows ({counts.iloc[0] / counts.sum():.1%} of the file), "
+            f"{counts.index[-1]} the smallest with {counts.iloc[-1]:,}: "
             f"{counts.iloc[0] / counts.iloc[-1]:.0f} times fewer.")
 
 # %% ../nbs/03_charts.ipynb #fb378ea7

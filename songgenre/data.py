@@ -165,7 +165,7 @@ def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         parsed[name] = numbers.to_numpy()
     return pd.DataFrame(parsed, index=frame.index)
 
-# %% ../nbs/00_data.ipynb #857c513c
+# %% ../nbs/00_data.ipynb #5ff697af
 def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
     "The `genre` column as a categorical of the 15 genres; fails naming rows that are missing or unknown."
     column = match_columns(frame, ["genre"], source)["genre"]
@@ -181,7 +181,7 @@ def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
 def canonical_songs(raw: pd.DataFrame, source: str, require_genre: bool = True) -> pd.DataFrame:
     "Features, genre and the identifier columns of `raw` under canonical names and dtypes."
     songs = parse_features(raw, source)
-    if require_genre or "genre" in {c.lower() for c in raw.columns}:
+    if require_genre:  # prediction leaves any genre column of the input alone
         songs["genre"] = parse_genres(raw, source)
     lower = {c.lower(): c for c in raw.columns}
     if "id" in lower:

@@ -62,25 +62,25 @@ def plot_dropout_curves(histories: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_dropout.ipynb #70992af5
+# %% ../nbs/05_dropout.ipynb #92562654
 def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
-    "A short conclusion built only from the per-rate table of this run."
-    best = table.loc[table["test_accuracy"].idxmax()]
+    "A short conclusion built only from the per-rate table of this run; the best rate is judged on validation."
+    best = table.loc[table["valid_accuracy"].idxmax()]
     none = table.loc[table["dropout"] == 0].iloc[0] if (table["dropout"] == 0).any() else table.iloc[0]
     most = table.loc[table["dropout"].idxmax()]
     diff = (best["test_accuracy"] - none["test_accuracy"]) * 100
     noise = max(float(best["test_std"]), float(none["test_std"])) * 100 if n_seeds > 1 else float("nan")
     spread = (f"; seed-to-seed standard deviation up to {noise:.2f} points" if n_seeds > 1 else "")
     if best["dropout"] == none["dropout"]:
-        runner = table[table["dropout"] != none["dropout"]].sort_values("test_accuracy").iloc[-1]
+        runner = table[table["dropout"] != none["dropout"]].sort_values("valid_accuracy").iloc[-1]
         diff = (runner["test_accuracy"] - none["test_accuracy"]) * 100
-        parts = [f"Over {n_seeds} seed{'s' if n_seeds > 1 else ''}, the best mean test accuracy, {best['test_accuracy']:.2%}, "
-                 f"came without dropout; the best rate with dropout, {runner['dropout']:g}, reached {runner['test_accuracy']:.2%} "
-                 f"({diff:+.2f} points{spread})."]
+        parts = [f"Over {n_seeds} seed{'s' if n_seeds > 1 else ''}, the best mean validation accuracy, {best['valid_accuracy']:.2%}, "
+                 f"came without dropout (test {best['test_accuracy']:.2%}); the best rate with dropout, {runner['dropout']:g}, "
+                 f"reached {runner['test_accuracy']:.2%} on test ({diff:+.2f} points{spread})."]
     else:
-        parts = [f"Over {n_seeds} seed{'s' if n_seeds > 1 else ''}, the best mean test accuracy, {best['test_accuracy']:.2%}, "
-                 f"came with dropout {best['dropout']:g}; without dropout it was {none['test_accuracy']:.2%} "
-                 f"({diff:+.2f} points{spread})."]
+        parts = [f"Over {n_seeds} seed{'s' if n_seeds > 1 else ''}, the best mean validation accuracy, {best['valid_accuracy']:.2%}, "
+                 f"came with dropout {best['dropout']:g}, whose test accuracy was {best['test_accuracy']:.2%}; without dropout "
+                 f"it was {none['test_accuracy']:.2%} ({diff:+.2f} points{spread})."]
     if n_seeds > 1 and abs(diff) <= noise:
         parts.append("That difference is within the seed-to-seed noise.")
     if most["dropout"] != best["dropout"]:

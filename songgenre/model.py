@@ -256,15 +256,16 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     return TrainResult(model.eval(), history, int(history.loc[history["valid_accuracy"].idxmax(), "epoch"]),
                        time.perf_counter() - start)
 
-# %% ../nbs/04_model.ipynb #54fcf976
+# %% ../nbs/04_model.ipynb #b9e8b089
 def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
     "Accuracy, macro-F1, top-3 accuracy, log-loss and per-genre precision/recall/F1."
     y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
     labels = np.arange(len(GENRES))
     pred = proba.argmax(1)
     p, r, f, n = precision_recall_fscore_support(y_true, pred, labels=labels, zero_division=0)
+    present = np.union1d(y_true, pred)  # a genre absent from both would add a meaningless 0 to the mean
     return {"accuracy": float(accuracy_score(y_true, pred)),
-            "macro_f1": float(f1_score(y_true, pred, labels=labels, average="macro", zero_division=0)),
+            "macro_f1": float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0)),
             "top3_accuracy": float(top_k_accuracy_score(y_true, proba, k=3, labels=labels)),
             "log_loss": float(log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels)),
             "per_genre": {g: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}

@@ -54,7 +54,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #f0e8eefe
+# %% ../nbs/06_predict.ipynb #1ad99fc4
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -75,6 +75,8 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes the directory private; a model is meant to be shared
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()}
         save_file(state, tmp / WEIGHTS)
@@ -130,7 +132,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #4aaaf06c
+# %% ../nbs/06_predict.ipynb #c81128c5
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -140,10 +142,17 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     songs, report = clean_songs(load_songs(source))
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
-    splits = split_tracks(songs, seed=seed)
+    try:
+        splits = split_tracks(songs, seed=seed)
+    except ValueError as e:  # scikit-learn's stratified draw needs a few tracks of every genre
+        counts = songs.groupby("genre", observed=True)["track_key"].nunique()
+        raise SongDataError(f"{source}: too few tracks to split into train, validation and test by genre "
+                            f"(fewest: {counts.idxmin()} with {counts.min()}; {str(e).splitlines()[0]})") from None
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, validation and test")
-    config = replace(config, max_epochs=epochs or config.max_epochs)
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    config = replace(config, max_epochs=config.max_epochs if epochs is None else epochs)
     data_ = prepare_data(splits, config)
     result = train_mlp(data_, config, seed=seed, progress=progress)
     scores = {part: {k: v for k, v in genre_metrics(getattr(data_, part)[2].numpy(),

@@ -164,3 +164,31 @@ def test_two_cpu_runs_give_identical_metrics():
     data = prepare_data(split_tracks(full, seed=0), config)
     a, b = (train_mlp(data, config, seed=3, progress=False, device=torch.device("cpu")) for _ in range(2))
     pd.testing.assert_frame_equal(a.history, b.history)
+
+
+@pytest.mark.parametrize("epochs", ["0", "-1"])
+def test_train_refuses_epochs_below_one(epochs, tmp_path):
+    result = run_cli("train", "--data", FEATURES_FILE, "--out", tmp_path / "m", "--epochs", epochs)
+    assert result.returncode == 2 and "must be at least 1" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_on_too_few_tracks_is_one_clear_error(tmp_path):
+    pd.read_csv(FEATURES_FILE, index_col=0).sample(50, random_state=0).to_csv(tmp_path / "s50.csv")
+    result = run_cli("train", "--data", tmp_path / "s50.csv", "--out", tmp_path / "m", "--epochs", "1")
+    assert result.returncode == 2 and "s50.csv: too few tracks" in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
+
+
+def test_predict_carries_a_genre_column_it_does_not_need(model, songs_in):
+    out = songgenre.predict_genres(songs_in[0].assign(genre="Polka"), model)
+    assert (out["genre"] == "Polka").all() and out["predicted_genre"].isin(GENRES).all()
+
+
+def test_outputs_and_models_follow_the_umask(model, model_dir, songs_in, tmp_path):
+    import os
+    umask = os.umask(0); os.umask(umask)
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "o.csv")
+    assert result.returncode == 0 and (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+    saved = save_model(model, tmp_path / "shared_model")
+    assert saved.stat().st_mode & 0o777 == 0o777 & ~umask
