@@ -74,7 +74,7 @@ def run_chapter(chapter: str, executed_dir: Path, parameters: dict, kernel: str 
                             f"(executed notebook kept at {target})") from None
     return target
 
-# %% ../nbs/08_report.ipynb #8a94645e
+# %% ../nbs/08_report.ipynb #a4a0f1c1
 STYLE = """<style>
 .sg-nav{font-family:system-ui,sans-serif;background:#1f3b5a;padding:.6em 1em;position:sticky;top:0;z-index:10}
 .sg-nav a{color:#fff;margin-right:1.1em;text-decoration:none;font-size:.92em}.sg-nav a.here{font-weight:bold;text-decoration:underline}
@@ -98,7 +98,7 @@ def is_plumbing(cell) -> bool:
     tags = set(cell.metadata.get("tags", []))
     src = cell.source.strip()
     return bool(tags & {"parameters", "injected-parameters"}) or (
-        src.startswith("#| export") and "\nimport " in src and "def " not in src) or (".json\").write_text(" in src or ".json\").write_text" in src)
+        src.startswith("#| export") and "\nimport " in src and "def " not in src) or ".json\").write_text" in src
 
 def render_chapter(executed: Path, target: Path) -> Path:
     "One executed chapter as a standalone HTML page with the navigation bar."
