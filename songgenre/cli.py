@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['write_table_atomic', 'positive_int', 'build_parser', 'run', 'main']
 
-# %% ../nbs/07_cli.ipynb #995d7e38
+# %% ../nbs/07_cli.ipynb #3963959e
 import argparse
 import json
 import os
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import SongDataError, read_table
-from .predict import ModelError, evaluate_model, load_model, predict_genres, train_genre_model
+from .predict import ModelError, evaluate_model, is_training_file, load_model, predict_genres, train_genre_model
 
 # %% ../nbs/07_cli.ipynb #7266e477
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -40,7 +40,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #587afc61
+# %% ../nbs/07_cli.ipynb #f403fedb
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -86,7 +86,12 @@ def run(args: argparse.Namespace) -> int:
             out.to_csv(sys.stdout, index=False)
     elif args.command == "evaluate":
         model = load_model(args.model)
-        print(json.dumps(evaluate_model(model, read_table(args.data), source=args.data), indent=2))
+        metrics = evaluate_model(model, read_table(args.data), source=args.data)
+        if is_training_file(model, args.data):
+            # most of its rows were training rows: a reader comparing these to the test metrics should know
+            print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
+                  "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
+        print(json.dumps(metrics, indent=2))
     elif args.command == "report":
         from songgenre.report import build_report
         build_report(profile=args.profile, out=args.out)

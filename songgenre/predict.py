@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLUMNS', 'ModelError', 'GenreModel', 'sha256_file',
-           'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'predict_genres',
-           'evaluate_model']
+           'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'check_frame',
+           'is_training_file', 'predict_genres', 'evaluate_model']
 
 # %% ../nbs/06_predict.ipynb #521cdb6c
 import hashlib
@@ -166,12 +166,24 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #6ba7290e
+# %% ../nbs/06_predict.ipynb #417239b3
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
+def check_frame(frame, source: str) -> None:
+    "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip)."
+    if not isinstance(frame, pd.DataFrame):
+        raise SongDataError(f"{source}: expected a pandas DataFrame of songs, got {type(frame).__name__}; "
+                            "wrap one song as pd.DataFrame([song])")
+
+def is_training_file(model: GenreModel, path: str | Path) -> bool:
+    "Whether `path` holds the very bytes `model` was trained on (its SHA-256 is in model.json)."
+    trained_on = model.meta.get("training_data", {}).get("sha256")
+    return bool(trained_on) and Path(path).is_file() and sha256_file(path) == trained_on
+
 def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> pd.DataFrame:
     "`frame` with the predicted genre, its probability and the top 3 genres and probabilities added."
+    check_frame(frame, source)
     model = model if isinstance(model, GenreModel) else load_model(model)
     if len(frame) == 0:
         raise SongDataError(f"{source}: has no rows")
@@ -190,6 +202,7 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
 
 def evaluate_model(model: GenreModel | str | Path, frame: pd.DataFrame, source: str = "input") -> dict:
     "Metrics of the model on labelled songs: accuracy, macro-F1, top-3, log-loss, per genre, and rows."
+    check_frame(frame, source)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)

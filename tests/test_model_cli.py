@@ -73,6 +73,21 @@ def test_cli_evaluate_prints_metrics_json(model_dir, tmp_path):
     metrics = json.loads(result.stdout)
     assert metrics["rows"] == 300 and 0.2 < metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
     assert set(metrics["per_genre"]) == set(GENRES)
+    assert "warning" not in result.stderr  # a sample of the file is not the training file itself
+
+
+def test_cli_evaluate_warns_on_the_training_file(model_dir):
+    result = run_cli("evaluate", "--model", model_dir, "--data", FEATURES_FILE)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows"] > 0  # stdout stays pure JSON
+    assert result.stderr.count("\n") == 1 and "is the file this model was trained on" in result.stderr
+
+
+def test_predict_genres_refuses_a_single_song_as_a_series(model_dir):
+    song = pd.read_csv(FEATURES_FILE, index_col=0).iloc[0]
+    with pytest.raises(songgenre.SongDataError, match="expected a pandas DataFrame of songs, got Series"):
+        songgenre.predict_genres(song, model_dir)
+    assert len(songgenre.predict_genres(song.to_frame().T, model_dir)) == 1
 
 
 def test_cli_train_saves_a_loadable_model(tmp_path):
