@@ -40,7 +40,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #f403fedb
+# %% ../nbs/07_cli.ipynb #0dbf6899
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model)
         metrics = evaluate_model(model, read_table(args.data), source=args.data)
         if is_training_file(model, args.data):
-            # most of its rows were training rows: a reader comparing these to the test metrics should know
+            # its training rows are among these rows: a reader comparing them to the test metrics should know
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
         print(json.dumps(metrics, indent=2))

@@ -24,7 +24,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm.auto import tqdm
 
-# %% ../nbs/08_report.ipynb #2fe44830
+# %% ../nbs/08_report.ipynb #0459948e
 NBS = Path(__file__).resolve().parent.parent / "nbs" if "__file__" in globals() else Path.cwd()
 CHAPTERS = [("00_data", "Loading the songs"), ("01_clean", "Cleaning and splitting"),
             ("02_validate", "Validating the features"), ("03_charts", "The distribution charts"),
@@ -36,7 +36,7 @@ PROFILES = {
               "lgbm_grid": {"learning_rate": [0.1], "num_leaves": [15, 31], "min_child_samples": [20]},
               "rates": [0.0, 0.1, 0.2, 0.3, 0.5]},
     # lgbm_grid None: the evaluation chapter's full grid, songgenre.evaluate.LIGHTGBM_GRID
-    "full": {"sample_frac": 1.0, "seeds": [0, 1, 2], "ablation_seeds": [0, 1], "max_epochs": 30, "epochs": 20,
+    "full": {"sample_frac": 1.0, "seeds": [0, 1, 2], "ablation_seeds": [0, 1, 2], "max_epochs": 30, "epochs": 20,
              "lgbm_grid": None, "rates": [0.0, 0.1, 0.2, 0.3, 0.5]},
 }
 # the data chapters are cheap on the full data, whatever the profile
