@@ -132,7 +132,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #c81128c5
+# %% ../nbs/06_predict.ipynb #7b0bbe9f
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -154,7 +154,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     config = replace(config, max_epochs=config.max_epochs if epochs is None else epochs)
     data_ = prepare_data(splits, config)
-    result = train_mlp(data_, config, seed=seed, progress=progress)
+    result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)  # no learning curve here
     scores = {part: {k: v for k, v in genre_metrics(getattr(data_, part)[2].numpy(),
                                                       predict_proba(result.model, *getattr(data_, part)[:2])).items()}
               for part in ("valid", "test")}
