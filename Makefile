@@ -42,7 +42,7 @@ report: export
 	$(BIN)/python -m songgenre.report --profile full
 
 bench: export
-	$(BIN)/python bench/bench_speed.py
+	$(BIN)/python bench/bench_speed.py --out bench/results/bench_speed.json
 
 # with Quarto installed: nbdev's own docs site from _quarto.yml (see README)
 docs: export

@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['write_table_atomic', 'positive_int', 'build_parser', 'run', 'main']
 
-# %% ../nbs/07_cli.ipynb #3963959e
+# %% ../nbs/07_cli.ipynb #2b1d4a62
 import argparse
 import json
 import os
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -18,14 +19,17 @@ import pandas as pd
 from .data import SongDataError, read_table
 from .predict import ModelError, evaluate_model, is_training_file, load_model, predict_genres, train_genre_model
 
-# %% ../nbs/07_cli.ipynb #7266e477
+# %% ../nbs/07_cli.ipynb #8fa453c2
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".gz"):
         raise SongDataError(f"{path}: unsupported output type {path.suffix!r}; use .csv or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # name the file the user asked for, not the temporary one
+        raise type(e)(e.errno, e.strerror, str(path)) from None
     os.close(fd)
     umask = os.umask(0); os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the output is an ordinary file
@@ -40,7 +44,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #0dbf6899
+# %% ../nbs/07_cli.ipynb #6468db85
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -56,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", help="songs CSV/Parquet (Kaggle raw or features-only); default: $SONGGENRE_DATA, data/, ../shared/data/")
     train.add_argument("--out", default="models/songgenre", help="model directory to write (default: %(default)s)")
     train.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
-    train.add_argument("--epochs", type=positive_int, default=None, help="upper bound on epochs (default: the recipe's)")
+    train.add_argument("--epochs", type=positive_int, default=None, help="upper bound on epochs (default: the recipe's, 30)")
     predict = sub.add_parser("predict", help="predict genres for the songs in a file")
     predict.add_argument("--model", required=True, help="model directory written by `songgenre train`")
     predict.add_argument("input", help="CSV or Parquet with the 13 feature columns")
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run every notebook and render the HTML report")
     report.add_argument("--profile", choices=["quick", "full"], default="full", help="parameters to run with (default: %(default)s)")
     report.add_argument("--out", default="_report", help="report folder (default: %(default)s)")
+    report.add_argument("--data", help="songs file (default: $SONGGENRE_DATA, data/, ../shared/data/)")
     return parser
 
 def run(args: argparse.Namespace) -> int:
@@ -92,16 +97,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
         print(json.dumps(metrics, indent=2))
-    elif args.command == "report":
-        from songgenre.report import build_report
-        build_report(profile=args.profile, out=args.out)
+    elif args.command == "report":  # the same as `make report`: build, then print the headline table
+        from songgenre.report import main as report_main
+        return report_main(["--profile", args.profile, "--out", args.out] + (["--data", args.data] if args.data else []))
     return 0
 
 def main(argv: list[str] | None = None) -> int:
     "Console entry point: `songgenre ...`."
     args = build_parser().parse_args(argv)
     try:
-        return run(args)
+        with warnings.catch_warnings():  # a warning is one line on stderr, like an error
+            warnings.showwarning = lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr)
+            return run(args)
     except (SongDataError, ModelError) as e:
         print(f"songgenre: error: {e}", file=sys.stderr)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as e:

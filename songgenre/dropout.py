@@ -62,7 +62,7 @@ def plot_dropout_curves(histories: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_dropout.ipynb #92562654
+# %% ../nbs/05_dropout.ipynb #17b82923
 def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     "A short conclusion built only from the per-rate table of this run; the best rate is judged on validation."
     best = table.loc[table["valid_accuracy"].idxmax()]
@@ -70,7 +70,7 @@ def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     most = table.loc[table["dropout"].idxmax()]
     diff = (best["test_accuracy"] - none["test_accuracy"]) * 100
     noise = max(float(best["test_std"]), float(none["test_std"])) * 100 if n_seeds > 1 else float("nan")
-    spread = (f"; seed-to-seed standard deviation up to {noise:.2f} points" if n_seeds > 1 else "")
+    spread = (f"; seed-to-seed standard deviation of these two rates up to {noise:.2f} points" if n_seeds > 1 else "")
     if best["dropout"] == none["dropout"]:
         runner = table[table["dropout"] != none["dropout"]].sort_values("valid_accuracy").iloc[-1]
         diff = (runner["test_accuracy"] - none["test_accuracy"]) * 100
@@ -80,11 +80,11 @@ def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     else:
         parts = [f"Over {n_seeds} seed{'s' if n_seeds > 1 else ''}, the best mean validation accuracy, {best['valid_accuracy']:.2%}, "
                  f"came with dropout {best['dropout']:g}, whose test accuracy was {best['test_accuracy']:.2%}; without dropout "
-                 f"it was {none['test_accuracy']:.2%} ({diff:+.2f} points{spread})."]
+                 f"the test accuracy was {none['test_accuracy']:.2%} ({diff:+.2f} points{spread})."]
     if n_seeds > 1 and abs(diff) <= noise:
         parts.append("That difference is within the seed-to-seed noise.")
     if most["dropout"] != best["dropout"]:
-        parts.append(f"The heaviest dropout, {most['dropout']:g}, reached {most['test_accuracy']:.2%} "
+        parts.append(f"The heaviest dropout, {most['dropout']:g}, reached {most['test_accuracy']:.2%} test accuracy "
                      f"({(most['test_accuracy'] - none['test_accuracy']) * 100:+.2f} points against no dropout).")
     gap_trend = "shrank" if most["train_valid_gap"] < none["train_valid_gap"] else "did not shrink"
     parts.append(f"The train-validation gap {gap_trend} from {none['train_valid_gap'] * 100:.2f} points at dropout 0 "

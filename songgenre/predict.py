@@ -7,13 +7,14 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'check_frame',
            'is_training_file', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #521cdb6c
+# %% ../nbs/06_predict.ipynb #cfe87f5e
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #1ad99fc4
+# %% ../nbs/06_predict.ipynb #da367605
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -80,6 +81,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()}
         save_file(state, tmp / WEIGHTS)
+        os.chmod(tmp / WEIGHTS, 0o666 & ~umask)  # safetensors writes it private, unlike model.json beside it
         meta = {**model.meta, "format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
                 "package_version": songgenre.__version__, "features": FEATURES, "genres": GENRES, "preprocessor": asdict(model.preprocessor),
                 "config": asdict(model.config), "weights_sha256": sha256_file(tmp / WEIGHTS)}
@@ -132,7 +134,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #7b0bbe9f
+# %% ../nbs/06_predict.ipynb #087e6794
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
@@ -142,6 +144,10 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     songs, report = clean_songs(load_songs(source))
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
+    present = songs["genre"].astype(str).unique()
+    if len(present) < 2:
+        raise SongDataError(f"{source}: songs of at least 2 genres are needed to train a genre model; found only "
+                            f"{', '.join(present) or 'none'}")
     try:
         splits = split_tracks(songs, seed=seed)
     except ValueError as e:  # scikit-learn's stratified draw needs a few tracks of every genre
@@ -153,6 +159,9 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     if epochs is not None and epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     config = replace(config, max_epochs=config.max_epochs if epochs is None else epochs)
+    if missing := [g for g in GENRES if g not in present]:
+        warnings.warn(f"{source}: no songs of {len(missing)} genre(s) ({', '.join(missing)}); "
+                      "the model will never predict them", stacklevel=2)
     data_ = prepare_data(splits, config)
     result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)  # no learning curve here
     scores = {part: {k: v for k, v in genre_metrics(getattr(data_, part)[2].numpy(),

@@ -209,7 +209,7 @@ songgenre evaluate --model models/songgenre --data labelled.csv</pre>
     target.write_text(page, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #5e480a97
+# %% ../nbs/08_report.ipynb #26d7e8a5
 def build_report(profile: str = "full", out: str | Path = "_report", data_path: str | None = None,
                  chapters: list[str] | None = None) -> Path:
     "Run every chapter with papermill and render the HTML site into `out` (atomically); return `out/index.html`."
@@ -232,10 +232,12 @@ def build_report(profile: str = "full", out: str | Path = "_report", data_path: 
             render_chapter(executed / f"{chapter}.ipynb", building / f"{chapter}.html")
         if chapters is None:
             render_index(data_dir, building / "index.html", profile)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(failed, ignore_errors=True)
         if building.exists():
             building.rename(failed)
+        if isinstance(e, ChapterFailed):  # its message points into the folder just renamed
+            raise ChapterFailed(str(e).replace(str(building), str(failed))) from None
         raise
     from songgenre.predict import replace_dir
     replace_dir(building, out)

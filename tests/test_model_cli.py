@@ -195,6 +195,24 @@ def test_train_on_too_few_tracks_is_one_clear_error(tmp_path):
     assert result.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
 
 
+def test_train_on_one_genre_is_refused_and_a_missing_genre_is_a_warning(tmp_path):
+    songs = pd.read_csv(FEATURES_FILE, index_col=0)
+    songs[songs["genre"] == "Emo"].head(80).to_csv(tmp_path / "emo.csv")
+    result = run_cli("train", "--data", tmp_path / "emo.csv", "--out", tmp_path / "m", "--epochs", "1")
+    assert result.returncode == 2 and "emo.csv: songs of at least 2 genres are needed" in result.stderr
+    assert result.stderr.count("\n") == 1 and "found only Emo" in result.stderr and not (tmp_path / "m").exists()
+    songs[songs["genre"] != "Pop"].sample(3000, random_state=0).to_csv(tmp_path / "no_pop.csv")
+    result = run_cli("train", "--data", tmp_path / "no_pop.csv", "--out", tmp_path / "m", "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("songgenre: warning:") and "no songs of 1 genre(s) (Pop)" in result.stderr
+
+
+def test_an_unwritable_output_is_named_as_asked(model_dir, songs_in):
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "/proc/songgenre_out.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "/proc/songgenre_out.csv:" in result.stderr and ".tmp" not in result.stderr
+
+
 def test_predict_carries_a_genre_column_it_does_not_need(model, songs_in):
     out = songgenre.predict_genres(songs_in[0].assign(genre="Polka"), model)
     assert (out["genre"] == "Polka").all() and out["predicted_genre"].isin(GENRES).all()
@@ -207,3 +225,4 @@ def test_outputs_and_models_follow_the_umask(model, model_dir, songs_in, tmp_pat
     assert result.returncode == 0 and (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o666 & ~umask
     saved = save_model(model, tmp_path / "shared_model")
     assert saved.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (saved / WEIGHTS).stat().st_mode & 0o777 == (saved / META).stat().st_mode & 0o777 == 0o666 & ~umask

@@ -1,4 +1,5 @@
 """The rendered report: built from the quick run, opened in headless Chromium, and swapped in atomically."""
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlparse
@@ -90,8 +91,10 @@ def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
     nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('chapter broke on purpose')"))
     nbformat.write(nb, nbs / "00_data.ipynb")
     monkeypatch.setattr(report, "NBS", nbs)
-    with pytest.raises(report.ChapterFailed, match="00_data.ipynb failed.*\n.*chapter broke on purpose"):
+    with pytest.raises(report.ChapterFailed, match="00_data.ipynb failed.*\n.*chapter broke on purpose") as failure:
         report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["00_data"])
     assert (out / "00_data.html").read_text() == before
     assert (tmp_path / "report.failed" / "notebooks" / "00_data.ipynb").exists()
+    kept = re.search(r"executed notebook kept at (.+)\)", str(failure.value)).group(1)
+    assert Path(kept).resolve() == (tmp_path / "report.failed" / "notebooks" / "00_data.ipynb").resolve()  # where it is, not where it was
     assert not list(tmp_path.glob(".report.building-*"))
