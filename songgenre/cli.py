@@ -19,12 +19,13 @@ import pandas as pd
 from .data import SongDataError, read_table
 from .predict import ModelError, evaluate_model, is_training_file, load_model, predict_genres, train_genre_model
 
-# %% ../nbs/07_cli.ipynb #8fa453c2
+# %% ../nbs/07_cli.ipynb #eb3b5bd1
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
-    if path.suffix.lower() not in (".csv", ".parquet", ".pq", ".gz"):
-        raise SongDataError(f"{path}: unsupported output type {path.suffix!r}; use .csv or .parquet")
+    kind = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    if kind not in (".csv", ".csv.gz", ".parquet", ".pq"):
+        raise SongDataError(f"{path}: unsupported output type {kind or 'without an extension'!r}; use .csv, .csv.gz or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -34,17 +35,17 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     umask = os.umask(0); os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the output is an ordinary file
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if kind in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False)
+        else:  # the temporary name ends in .tmp, so pandas cannot infer the compression from it
+            frame.to_csv(tmp, index=False, compression="gzip" if kind == ".csv.gz" else None)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #6468db85
+# %% ../nbs/07_cli.ipynb #d6d7a0fe
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -111,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             return run(args)
     except (SongDataError, ModelError) as e:
         print(f"songgenre: error: {e}", file=sys.stderr)
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
-        print(f"songgenre: error: {e.filename or ''}: {e.strerror}", file=sys.stderr)
     except BrokenPipeError:  # e.g. `songgenre predict ... | head`: the reader left, nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as e:  # a file that cannot be read or written: not found, no permission, a full disk...
+        print(f"songgenre: error: {e.filename}: {e.strerror}" if e.filename else f"songgenre: error: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("songgenre: interrupted", file=sys.stderr)
         return 130

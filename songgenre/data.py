@@ -102,7 +102,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #5a1e759d
+# %% ../nbs/00_data.ipynb #368493e9
 def read_table(path: str | Path) -> pd.DataFrame:
     "Read a CSV or Parquet file into a frame, failing clearly on a missing, empty or unreadable file."
     path = Path(path)
@@ -116,6 +116,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         else:
             # only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
             frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
+            # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
+            header = [str(c).strip() for c in pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]]
+            if duplicated := sorted({c for c in header if header.count(c) > 1}):
+                raise SongDataError(f"{path}: duplicate column{'s' if len(duplicated) > 1 else ''} "
+                                    f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
+    except SongDataError:
+        raise
     except pd.errors.EmptyDataError:
         raise SongDataError(f"{path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
@@ -125,19 +132,29 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise SongDataError(f"{path}: has a header but no rows")
     return frame
 
-# %% ../nbs/00_data.ipynb #0b079cb1
+# %% ../nbs/00_data.ipynb #080d19fd
 def match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[str, str]:
     "Map each wanted column to the frame's column of that name (case and spaces ignored); fail naming the missing ones."
-    by_key = {c.strip().lower(): c for c in frame.columns}
+    names = [str(c) for c in frame.columns]
+    if duplicated := sorted({c for c in names if names.count(c) > 1}):
+        raise SongDataError(f"{source}: duplicate column{'s' if len(duplicated) > 1 else ''} "
+                            f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
+    by_key = {c.strip().lower(): c for c in names}
     found, missing = {}, []
     for name in wanted:
-        if name.lower() in by_key:
-            found[name] = by_key[name.lower()]
+        same = [c for c in names if c.strip().lower() == name.lower()]
+        if len(same) > 1:  # 'energy' and 'Energy': which one is meant cannot be guessed
+            raise SongDataError(f"{source}: columns {' and '.join(repr(c) for c in same)} both name '{name}'; keep one")
+        if same:
+            found[name] = same[0]
         else:
             close = difflib.get_close_matches(name.lower(), list(by_key), n=1, cutoff=0.75)
             missing.append(f"'{name}'" + (f" (found '{by_key[close[0]]}': misnamed?)" if close else ""))
     if missing:
-        raise SongDataError(f"{source}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        hint = ""
+        if len(names) == 1 and any(sep in names[0] for sep in ";\t|"):  # the whole header landed in one column
+            hint = "; the header is a single column: is the file separated by ';', tabs or '|'? save it comma-separated"
+        raise SongDataError(f"{source}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{hint}")
     return found
 
 def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:

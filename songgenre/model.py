@@ -76,7 +76,7 @@ def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles:
     return Preprocessor("quantile", continuous, categorical, quantiles=np.quantile(x, levels, axis=0).T.tolist(),
                         categories=categories)
 
-# %% ../nbs/04_model.ipynb #fe96be3a
+# %% ../nbs/04_model.ipynb #94f3dbab
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -111,7 +111,7 @@ OURS = ModelConfig(widths=(256, 256), dropout=0.1, embedding="ple", n_bins=32, d
 OURS_TABM = replace(OURS, k=4)
 
 class GenreMLP(nn.Module):
-    "A configurable MLP (or TabM ensemble) from 10 continuous inputs and 3 categorical codes to genre logits."
+    "A configurable MLP (or TabM ensemble) from numeric inputs and categorical codes (one-hot inside) to genre logits."
     def __init__(self, config: ModelConfig, n_num: int, cardinalities: list[int], n_classes: int = len(GENRES),
                  bins: list | None = None):  # per numeric input, its bin edges ("ple" only)
         super().__init__()

@@ -91,9 +91,11 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #50414674
+# %% ../nbs/06_predict.ipynb #17155117
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
+    if directory.exists() and not directory.is_dir():
+        raise ModelError(f"{directory}: is a file, not a model directory (the folder `songgenre train --out` wrote)")
     if not directory.is_dir():
         raise ModelError(f"{directory}: model directory not found (train one with `songgenre train --out {directory}`)")
     meta_file = directory / META

@@ -133,6 +133,9 @@ CLI_BAD_INPUT = [
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
     ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
     ("NaN in a feature", lambda f: f.assign(energy=lambda g: g["energy"].where(np.arange(len(g)) != 0)), "column 'energy' has missing values (NaN) in row 1"),
+    ("a repeated header", lambda f: f.rename(columns={"liveness": "energy"}), "duplicate column 'energy'"),
+    ("two spellings of a column", lambda f: f.assign(Energy=0.5), "columns 'energy' and 'Energy' both name 'energy'"),
+    ("semicolon-separated", lambda f: f.to_csv(sep=";", index=False), "is the file separated by ';'"),
 ]
 
 
@@ -143,7 +146,8 @@ def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, song
     if isinstance(damage, str):
         bad.write_text(damage)
     elif damage is not None:
-        damage(frame).to_csv(bad, index=False)
+        damaged = damage(frame)  # a frame, or the file's text
+        bad.write_text(damaged) if isinstance(damaged, str) else damaged.to_csv(bad, index=False)
     existing = tmp_path / "predictions.csv"
     existing.write_text("previous,content\n1,2\n")
     for command in (["predict", "--model", model_dir, bad, "-o", existing], ["evaluate", "--model", model_dir, "--data", bad]):
@@ -207,10 +211,22 @@ def test_train_on_one_genre_is_refused_and_a_missing_genre_is_a_warning(tmp_path
     assert result.stderr.startswith("songgenre: warning:") and "no songs of 1 genre(s) (Pop)" in result.stderr
 
 
-def test_an_unwritable_output_is_named_as_asked(model_dir, songs_in):
+def test_an_unwritable_output_is_named_as_asked(model_dir, songs_in, tmp_path):
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "/proc/songgenre_out.csv")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "/proc/songgenre_out.csv:" in result.stderr and ".tmp" not in result.stderr
+    # a folder in the output path that is a file: one line, no traceback
+    (tmp_path / "a_file").write_text("x")
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "a_file" / "out.csv")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "a_file" in result.stderr
+
+
+def test_csv_gz_output_is_gzip(model_dir, songs_in, tmp_path):
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "out.csv.gz")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert len(pd.read_csv(tmp_path / "out.csv.gz")) == len(songs_in[0])
 
 
 def test_predict_carries_a_genre_column_it_does_not_need(model, songs_in):
