@@ -76,7 +76,7 @@ def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles:
     return Preprocessor("quantile", continuous, categorical, quantiles=np.quantile(x, levels, axis=0).T.tolist(),
                         categories=categories)
 
-# %% ../nbs/04_model.ipynb #94f3dbab
+# %% ../nbs/04_model.ipynb #72ce6ccd
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -107,7 +107,7 @@ ORIGINAL = ModelConfig(widths=(32, 64, 128, 128, 256, 512), dropout=0.0, preproc
 OURS = ModelConfig(widths=(256, 256), dropout=0.1, embedding="ple", n_bins=32, d_embedding=16, k=1,
                    lr=2e-3, weight_decay=3e-4, label_smoothing=0.1, batch_size=512, max_epochs=30, patience=8)
 # The same recipe as a TabM ensemble of 4: no better on average over three validation splits (bench/results/recipe_search.json),
-# about 4x slower to train and 4-5x slower to predict on a 2-core CPU; kept as a named configuration and compared in every run
+# about 4x slower to train and to predict on a 2-core CPU; kept as a named configuration and compared in every run
 OURS_TABM = replace(OURS, k=4)
 
 class GenreMLP(nn.Module):

@@ -91,12 +91,16 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #17155117
+# %% ../nbs/06_predict.ipynb #be7d9566
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
         raise ModelError(f"{directory}: is a file, not a model directory (the folder `songgenre train --out` wrote)")
     if not directory.is_dir():
+        # replace_dir moves the previous model aside for an instant: a crash then leaves it there, whole
+        if left := sorted(directory.parent.glob(f".{directory.name}.old-*")):
+            raise ModelError(f"{directory}: model directory not found; an interrupted save left the previous model "
+                             f"at {left[-1]} (rename it to {directory.name} to use it)")
         raise ModelError(f"{directory}: model directory not found (train one with `songgenre train --out {directory}`)")
     meta_file = directory / META
     if not meta_file.is_file():
