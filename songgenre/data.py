@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'KAGGLE_DATASET',
            'KAGGLE_URL', 'PROJECT_ROOT', 'SongDataError', 'describe_rows', 'data_candidates', 'how_to_get_data',
-           'find_songs_file', 'download_songs', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
-           'canonical_songs', 'load_songs']
+           'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table', 'match_columns',
+           'parse_features', 'parse_genres', 'canonical_songs', 'load_songs']
 
 # %% ../nbs/00_data.ipynb #548b6d2b
 import difflib
@@ -102,7 +102,14 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #368493e9
+# %% ../nbs/00_data.ipynb #3e329129
+def refuse_duplicate_columns(names, source):
+    "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
+    names = [str(c).strip() for c in names]
+    if duplicated := sorted({c for c in names if names.count(c) > 1}):
+        raise SongDataError(f"{source}: duplicate column{'s' if len(duplicated) > 1 else ''} "
+                            f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
+
 def read_table(path: str | Path) -> pd.DataFrame:
     "Read a CSV or Parquet file into a frame, failing clearly on a missing, empty or unreadable file."
     path = Path(path)
@@ -117,10 +124,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             # only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
             frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
             # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
-            header = [str(c).strip() for c in pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]]
-            if duplicated := sorted({c for c in header if header.count(c) > 1}):
-                raise SongDataError(f"{path}: duplicate column{'s' if len(duplicated) > 1 else ''} "
-                                    f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
+            refuse_duplicate_columns(pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0], path)
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
@@ -132,13 +136,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise SongDataError(f"{path}: has a header but no rows")
     return frame
 
-# %% ../nbs/00_data.ipynb #080d19fd
+# %% ../nbs/00_data.ipynb #36fdf71e
 def match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[str, str]:
     "Map each wanted column to the frame's column of that name (case and spaces ignored); fail naming the missing ones."
+    refuse_duplicate_columns(frame.columns, source)
     names = [str(c) for c in frame.columns]
-    if duplicated := sorted({c for c in names if names.count(c) > 1}):
-        raise SongDataError(f"{source}: duplicate column{'s' if len(duplicated) > 1 else ''} "
-                            f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
     by_key = {c.strip().lower(): c for c in names}
     found, missing = {}, []
     for name in wanted:

@@ -182,7 +182,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
             bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #54d8c49d
+# %% ../nbs/04_model.ipynb #1c3ffb53
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -225,8 +225,9 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     x_num, x_cat, y = (t.to(device) for t in data.train)
     shuffler = torch.Generator().manual_seed(seed)
     # train accuracy on a fixed sample of at most 8,192 rows: the curve is as clear and an epoch cheaper
-    probe = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:8192]
-    probe_x, probe_y = (data.train[0][probe], data.train[1][probe]), data.train[2][probe]
+    if train_accuracy:
+        probe = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:8192]
+        probe_x, probe_y = (data.train[0][probe], data.train[1][probe]), data.train[2][probe]
     history, best, best_state, since_best, start = [], -1.0, None, 0, time.perf_counter()
     bar = tqdm(range(1, config.max_epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
