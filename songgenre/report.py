@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['NBS', 'CHAPTERS', 'PROFILES', 'FULL_DATA_CHAPTERS', 'STYLE', 'HEADLINE_COLUMNS', 'chapter_parameters',
-           'ChapterFailed', 'failing_cell', 'run_chapter', 'nav_bar', 'is_plumbing', 'render_chapter', 'load_results',
-           'results_rows', 'render_index', 'build_report', 'print_headline', 'main']
+           'ChapterFailed', 'failing_cell', 'LocalSocketKernelManager', 'run_chapter', 'nav_bar', 'is_plumbing',
+           'render_chapter', 'load_results', 'results_rows', 'render_index', 'build_report', 'print_headline', 'main']
 
-# %% ../nbs/08_report.ipynb #f2eb267c
+# %% ../nbs/08_report.ipynb #ca1d719c
 import argparse
 import base64
 import html
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import KernelManager
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm.auto import tqdm
@@ -50,7 +51,7 @@ def chapter_parameters(chapter: str, profile: str, out_dir: Path, data_path: str
         wanted["sample_frac"] = 1.0
     return {k: v for k, v in wanted.items() if k in declared and (v is not None or k != "data_path")}
 
-# %% ../nbs/08_report.ipynb #f8e5f306
+# %% ../nbs/08_report.ipynb #09830aeb
 class ChapterFailed(RuntimeError):
     "A chapter's notebook failed: names the notebook, the failing cell and the error."
 
@@ -63,13 +64,21 @@ def failing_cell(notebook: Path) -> tuple[str, str]:
                 return cell.source, f"{output.get('ename')}: {output.get('evalue')}"
     return "", "no error output recorded"
 
+class LocalSocketKernelManager(KernelManager):
+    "A kernel manager whose kernel talks over Unix sockets (IPC) instead of TCP ports, where the OS has them."
+    # a headless run then opens no local TCP ports, and ipykernel's warning about unencrypted TCP no longer
+    # lands between the chapters' timing lines
+    def __init__(self, **kwargs):
+        super().__init__(transport="ipc" if os.name == "posix" else "tcp", **kwargs)
+
 def run_chapter(chapter: str, executed_dir: Path, parameters: dict, kernel: str = "python3") -> Path:
     "Execute one chapter with papermill (cwd nbs/) into `executed_dir`; `ChapterFailed` on error."
     executed_dir.mkdir(parents=True, exist_ok=True)
     target = executed_dir / f"{chapter}.ipynb"
     try:
         pm.execute_notebook(str(NBS / f"{chapter}.ipynb"), str(target), parameters=parameters, kernel_name=kernel,
-                            cwd=str(NBS), progress_bar=False, log_output=False)
+                            cwd=str(NBS), progress_bar=False, log_output=False,
+                            kernel_manager_class=LocalSocketKernelManager)
     except pm.PapermillExecutionError as e:
         source, error = failing_cell(target)
         raise ChapterFailed(f"{chapter}.ipynb failed in cell {e.exec_count}:\n{source}\n{error}\n"
