@@ -7,7 +7,7 @@ report's grid; ours `songgenre.model.OURS` as `songgenre train` trains it, witho
 probe) and both are scored once on that split's test part. Seeds 3 and up were never scored before this
 script; every model choice was already fixed. It prints per-split test accuracy and fit seconds, the
 mean paired difference (ours minus trees) with a 95 % confidence interval (t distribution over splits),
-and the same for the training-time ratio. About 5 minutes for seeds 0-12 on the project's 2-core CPU.
+and the same for the training-time ratio. About 6 minutes for seeds 0-12 on the project's 2-core CPU.
 
     .venv/bin/python bench/more_splits.py --out bench/results/more_splits.json   # seeds 0-12
     .venv/bin/python bench/more_splits.py --seeds 3 4
