@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'KAGGLE_DATASET',
            'KAGGLE_URL', 'PROJECT_ROOT', 'SongDataError', 'describe_rows', 'data_candidates', 'how_to_get_data',
-           'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table', 'match_columns',
-           'parse_features', 'parse_genres', 'canonical_songs', 'load_songs']
+           'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table',
+           'match_columns', 'parse_features', 'parse_genres', 'canonical_songs', 'load_songs']
 
 # %% ../nbs/00_data.ipynb #548b6d2b
 import difflib
@@ -53,7 +53,7 @@ def describe_rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
-# %% ../nbs/00_data.ipynb #1bc2b47f
+# %% ../nbs/00_data.ipynb #dfb4e193
 def data_candidates() -> list[Path]:
     "The default places searched for the songs file, in order (after the argument and the variable)."
     places = []
@@ -72,13 +72,17 @@ def how_to_get_data() -> str:
             f"pip install kagglehub; python -c \"import kagglehub; print(kagglehub.dataset_download('{KAGGLE_DATASET}'))\" "
             f"(or load_songs(download=True)).")
 
+def missing_file_reason(path: Path) -> str:
+    "Why `path` cannot be read as a file: it is a folder, or it does not exist."
+    return "is a directory, not a file" if path.is_dir() else "file not found"
+
 def find_songs_file(path: str | Path | None = None) -> Path:
     "The songs file to read: `path`, then $SONGGENRE_DATA, then the default places."
     for given, origin in ((path, "the path given"), (os.environ.get(DATA_ENV) or None, f"${DATA_ENV}")):
         if given is not None:
             given = Path(given).expanduser()
             if not given.is_file():
-                raise SongDataError(f"{given}: file not found ({origin}). {how_to_get_data()}")
+                raise SongDataError(f"{given}: {missing_file_reason(given)} ({origin}). {how_to_get_data()}")
             return given
     for candidate in data_candidates():
         if candidate.is_file():
@@ -102,7 +106,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #3e329129
+# %% ../nbs/00_data.ipynb #db82173b
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -114,7 +118,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     "Read a CSV or Parquet file into a frame, failing clearly on a missing, empty or unreadable file."
     path = Path(path)
     if not path.is_file():
-        raise SongDataError(f"{path}: file not found")
+        raise SongDataError(f"{path}: {missing_file_reason(path)}")
     if path.stat().st_size == 0:
         raise SongDataError(f"{path}: file is empty")
     try:

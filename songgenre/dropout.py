@@ -16,17 +16,17 @@ from tqdm.auto import tqdm
 from .clean import split_tracks
 from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, train_mlp
 
-# %% ../nbs/05_dropout.ipynb #289c7815
+# %% ../nbs/05_dropout.ipynb #3f2baaca
 DROPOUT_BASE = ModelConfig(widths=(256, 256, 256), embedding="none", k=1, preprocessing="quantile", weight_decay=0.0,
                            label_smoothing=0.0, lr=1e-3, batch_size=256, schedule="cosine")
 
 def curve_measures(history: pd.DataFrame) -> dict:
-    "Overfitting gap (last third) and validation volatility (second half) of one run's history."
+    "Overfitting gap (last third) and validation volatility (second half; NaN when too short to measure) of one run."
     n = len(history)
     last_third = history.iloc[n - max(1, n // 3):]
     second_half = history["valid_accuracy"].iloc[n // 2:]
     return {"train_valid_gap": float((last_third["train_accuracy"] - last_third["valid_accuracy"]).mean()),
-            "volatility": float(second_half.diff().dropna().std(ddof=0)) if len(second_half) > 2 else 0.0}
+            "volatility": float(second_half.diff().dropna().std(ddof=0)) if len(second_half) > 2 else float("nan")}
 
 def run_dropout_study(songs: pd.DataFrame, rates: list[float], seeds: list[int], epochs: int,
                       base: ModelConfig = DROPOUT_BASE) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,7 +62,7 @@ def plot_dropout_curves(histories: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_dropout.ipynb #17b82923
+# %% ../nbs/05_dropout.ipynb #8d349d4d
 def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     "A short conclusion built only from the per-rate table of this run; the best rate is judged on validation."
     best = table.loc[table["valid_accuracy"].idxmax()]
@@ -86,10 +86,19 @@ def dropout_conclusion(table: pd.DataFrame, n_seeds: int) -> str:
     if most["dropout"] != best["dropout"]:
         parts.append(f"The heaviest dropout, {most['dropout']:g}, reached {most['test_accuracy']:.2%} test accuracy "
                      f"({(most['test_accuracy'] - none['test_accuracy']) * 100:+.2f} points against no dropout).")
-    gap_trend = "shrank" if most["train_valid_gap"] < none["train_valid_gap"] else "did not shrink"
-    parts.append(f"The train-validation gap {gap_trend} from {none['train_valid_gap'] * 100:.2f} points at dropout 0 "
-                 f"to {most['train_valid_gap'] * 100:.2f} at dropout {most['dropout']:g}.")
-    vol_trend = "less" if most["volatility"] < none["volatility"] else "more"
-    parts.append(f"Validation accuracy moved {vol_trend} from epoch to epoch at dropout {most['dropout']:g} "
-                 f"({most['volatility'] * 100:.2f} points) than at 0 ({none['volatility'] * 100:.2f} points).")
+    gaps = f"from {none['train_valid_gap'] * 100:.2f} points at dropout 0 to {most['train_valid_gap'] * 100:.2f} at dropout {most['dropout']:g}"
+    if min(none["train_valid_gap"], most["train_valid_gap"]) >= 0:
+        gap_trend = "shrank" if most["train_valid_gap"] < none["train_valid_gap"] else "did not shrink"
+        parts.append(f"The train-validation gap {gap_trend} {gaps}.")
+    else:  # validation above train: "shrank" would misread a more negative gap
+        parts.append(f"The train-validation gap (train minus validation accuracy) went {gaps}; a negative gap means "
+                     "validation accuracy was above train accuracy, as in runs too short to overfit.")
+    if np.isnan(most["volatility"]) or np.isnan(none["volatility"]):
+        parts.append("The runs were too short to measure how much validation accuracy moves from epoch to epoch.")
+    else:
+        vol_trend = ("less" if most["volatility"] < none["volatility"] else
+                     "more" if most["volatility"] > none["volatility"] else "as much")
+        parts.append(f"Validation accuracy moved {vol_trend} from epoch to epoch at dropout {most['dropout']:g} "
+                     f"({most['volatility'] * 100:.2f} points) {'as' if vol_trend == 'as much' else 'than'} at 0 "
+                     f"({none['volatility'] * 100:.2f} points).")
     return " ".join(parts)

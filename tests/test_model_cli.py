@@ -127,8 +127,10 @@ def test_damaged_model_is_refused(case, damage, message, model_dir, tmp_path, so
     assert not (tmp_path / "out.csv").exists()
 
 
+A_DIRECTORY = object()  # the input path is a folder
 CLI_BAD_INPUT = [
     ("missing file", None, "file not found"),
+    ("a directory", A_DIRECTORY, "is a directory, not a file"),
     ("empty file", "", "file is empty"),
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
     ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
@@ -143,7 +145,9 @@ CLI_BAD_INPUT = [
 def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, songs_in, tmp_path):
     frame, good = songs_in
     bad = tmp_path / "bad.csv"
-    if isinstance(damage, str):
+    if damage is A_DIRECTORY:
+        bad.mkdir()
+    elif isinstance(damage, str):
         bad.write_text(damage)
     elif damage is not None:
         damaged = damage(frame)  # a frame, or the file's text
