@@ -6,11 +6,9 @@ the same recipe as a TabM ensemble of 4; the training time of each to early stop
 median), and the prediction throughput (songs per second) of each on 1,000,000 rows. Goals from the issue: our MLP trains faster than
 the trees and predicts at least 5x faster."""
 import argparse
-import json
 import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -20,6 +18,7 @@ from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
 from songgenre.evaluate import LIGHTGBM_GRID, fit_lightgbm, model_inputs, tune_lightgbm, valid_accuracy
 from songgenre.model import OURS, OURS_TABM, predict_proba, prepare_data, to_tensors, train_mlp
+from results_file import write_results
 
 
 def throughput(predict, rows: int) -> tuple[float, float]:
@@ -96,7 +95,7 @@ def main():
     total = time.perf_counter() - started
     print(f"total: {total:.0f} s")
     if args.out:
-        record = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
+        write_results(args.out, {
                   "torch_threads": torch.get_num_threads(), "rows_predicted": args.rows, "seed": args.seed,
                   "lightgbm_params": params, "lightgbm_grid_seconds": float(trials["seconds"].sum()),
                   "lightgbm_grid": trials.to_dict("records"),
@@ -105,10 +104,7 @@ def main():
                   "training_seconds": {"ours": mlp_s, "lightgbm": tree_s, "ours_tabm": [tabm.seconds]},
                   "models": [{"model": name, "train_seconds": seconds, "length": length, "valid_accuracy": accuracy,
                               "songs_per_second": speed} for name, seconds, length, accuracy, speed in rows],
-                  "total_seconds": total}
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(record, indent=1, default=float))
-        print(f"wrote {args.out}")
+                  "total_seconds": total})
 
 
 if __name__ == "__main__":

@@ -13,12 +13,7 @@ and the same for the training-time ratio. About 6 minutes for seeds 0-12 on the 
     .venv/bin/python bench/more_splits.py --seeds 3 4
 """
 import argparse
-import datetime
-import json
-import os
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +24,7 @@ from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
 from songgenre.evaluate import fit_lightgbm, tune_lightgbm
 from songgenre.model import OURS, predict_proba, prepare_data, train_mlp
+from results_file import write_results
 
 
 def mean_with_interval(values: np.ndarray) -> dict:
@@ -77,12 +73,8 @@ def main():
           f"median {summary['median_time_ratio']:.2f}x")
     print(f"total: {time.perf_counter() - started:.0f} s")
     if args.out:
-        record = {"date": datetime.date.today().isoformat(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                  "seconds": time.perf_counter() - started, "lightgbm_params": params, "splits": rows,
-                  "summary": summary}
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(record, indent=1, default=str))
-        print(f"wrote {args.out}")
+        write_results(args.out, {"seconds": time.perf_counter() - started, "lightgbm_params": params, "splits": rows,
+                                 "summary": summary})
 
 
 if __name__ == "__main__":

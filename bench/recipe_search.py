@@ -11,13 +11,8 @@ command below.
     .venv/bin/python bench/recipe_search.py --seeds 0 --only ours,tabm-4
 """
 import argparse
-import datetime
-import json
-import os
-import platform
 import time
 from dataclasses import asdict, replace
-from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -25,6 +20,7 @@ from tqdm.auto import tqdm
 from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
 from songgenre.model import OURS, OURS_TABM, predict_proba, prepare_data, train_mlp
+from results_file import write_results
 
 VARIANTS = {
     "ours": OURS,
@@ -86,13 +82,10 @@ def main():
     print(table.round(2).to_string())
     print(f"total: {time.perf_counter() - started:.0f} s")
     if args.out:
-        record = {"date": datetime.date.today().isoformat(), "machine": platform.machine(), "cpus": os.cpu_count(),
-                  "seconds": time.perf_counter() - started, "seeds": args.seeds, "metric": "validation accuracy (%)",
-                  "configs": {name: asdict(VARIANTS[name]) for name in names}, "fits": rows,
-                  "table": table.reset_index().to_dict(orient="records")}
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(record, indent=1, default=str))
-        print(f"wrote {args.out}")
+        write_results(args.out, {"seconds": time.perf_counter() - started, "seeds": args.seeds,
+                                 "metric": "validation accuracy (%)",
+                                 "configs": {name: asdict(VARIANTS[name]) for name in names}, "fits": rows,
+                                 "table": table.reset_index().to_dict(orient="records")})
 
 
 if __name__ == "__main__":

@@ -8,11 +8,9 @@ on validation only (the test split is never touched). About 2 minutes on the pro
     .venv/bin/python bench/tree_bins.py --out bench/results/tree_bins.json
 """
 import argparse
-import json
 import time
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 from rtdl_num_embeddings import compute_bins
@@ -21,6 +19,7 @@ from tqdm.auto import tqdm
 from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
 from songgenre.model import OURS, predict_proba, prepare_data, train_mlp
+from results_file import write_results
 
 # name: None for our quantile bins, else (number of bins, the decision tree's settings)
 VARIANTS = {
@@ -56,10 +55,7 @@ def main():
     print(table.round(2).to_string())
     print(f"total: {time.perf_counter() - started:.0f} s")
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "fits": fits,
-                                              "table": table.reset_index().to_dict("records")}, indent=1, default=str))
-        print(f"wrote {args.out}")
+        write_results(args.out, {"seeds": args.seeds, "fits": fits, "table": table.reset_index().to_dict("records")})
 
 
 if __name__ == "__main__":
