@@ -7,8 +7,9 @@ __all__ = ['ORIGINAL', 'OURS', 'OURS_TABM', 'Preprocessor', 'fit_preprocessor', 
            'GenreMLP', 'PreparedData', 'to_tensors', 'prepare_data', 'pick_device', 'predict_proba', 'TrainResult',
            'train_mlp', 'top_k_accuracy', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #af63b414
+# %% ../nbs/04_model.ipynb #998bd33e
 import copy
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -204,7 +205,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
             bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #6cfd8669
+# %% ../nbs/04_model.ipynb #fa9793db
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -230,7 +231,7 @@ class TrainResult:
     seconds: float
 
 def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
-              progress: bool = True,  # a per-epoch progress bar
+              progress: bool | str = True,  # True: a bar on a terminal or in a notebook, else one line per epoch; or "bar", "lines", False
               device: torch.device | None = None,
               train_accuracy: bool = True,  # score a train sample each epoch (for learning curves; ~8% of the time)
               ) -> TrainResult:
@@ -253,7 +254,13 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
         probe = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:8192]
         probe_x, probe_y = (data.train[0][probe], data.train[1][probe]), data.train[2][probe]
     history, best, best_state, since_best, start = [], -1.0, None, 0, time.perf_counter()
-    bar = tqdm(range(1, config.max_epochs + 1), desc="epochs", disable=not progress, leave=False)
+    if progress is True:
+        # a bar redrawn with carriage returns belongs on a screen; a log file (stderr redirected, as in a daily
+        # training job) gets one line per epoch instead
+        progress = "bar" if sys.stderr.isatty() or "ipykernel" in sys.modules else "lines"
+    if progress not in ("bar", "lines", False):
+        raise ValueError(f"progress must be True, False, 'bar' or 'lines', got {progress!r}")
+    bar = tqdm(range(1, config.max_epochs + 1), desc="epochs", disable=progress != "bar", leave=False)
     for epoch in bar:
         model.train()
         order, total = torch.randperm(len(y), generator=shuffler).to(device), 0.0
@@ -276,6 +283,9 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
                "valid_loss": log_loss(data.valid[2], p_valid, labels=range(len(GENRES)))}
         history.append(row)
         bar.set_postfix(valid_accuracy=f"{row['valid_accuracy']:.4f}")
+        if progress == "lines":
+            print(f"epoch {epoch}/{config.max_epochs}: train loss {row['train_loss']:.4f}, valid accuracy "
+                  f"{row['valid_accuracy']:.4f}, valid loss {row['valid_loss']:.4f}", file=sys.stderr, flush=True)
         if row["valid_accuracy"] > best:
             best, best_state, since_best = row["valid_accuracy"], copy.deepcopy(model.state_dict()), 0
         else:
@@ -287,7 +297,7 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     return TrainResult(model.eval(), history, int(history.loc[history["valid_accuracy"].idxmax(), "epoch"]),
                        time.perf_counter() - start)
 
-# %% ../nbs/04_model.ipynb #91de6924
+# %% ../nbs/04_model.ipynb #dfcab8a8
 def top_k_accuracy(y_true: np.ndarray, proba: np.ndarray, k: int = 3) -> float:
     "Share of rows whose genre is among the k most probable, ties broken at random (in expectation)."
     # scikit-learn's top_k_accuracy_score breaks ties by label order, so a uniform guess would score the share
@@ -300,15 +310,18 @@ def top_k_accuracy(y_true: np.ndarray, proba: np.ndarray, k: int = 3) -> float:
     return float(np.clip((k - above) / tied, 0, 1).mean())
 
 def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
-    "Accuracy, macro-F1, top-3 accuracy, log-loss and per-genre precision/recall/F1."
+    "Accuracy, macro-F1, top-3 accuracy, log-loss and per-genre precision/recall/F1 (None where undefined)."
     y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
     labels = np.arange(len(GENRES))
     pred = proba.argmax(1)
-    p, r, f, n = precision_recall_fscore_support(y_true, pred, labels=labels, zero_division=0)
+    # a genre never predicted has no precision, one with no songs no recall, and one with neither no F1: None
+    # (null in JSON), not a 0 that reads as "always wrong"
+    p, r, f, n = precision_recall_fscore_support(y_true, pred, labels=labels, zero_division=np.nan)
     present = np.union1d(y_true, pred)  # a genre absent from both would add a meaningless 0 to the mean
+    defined = lambda v: None if np.isnan(v) else float(v)
     return {"accuracy": float(accuracy_score(y_true, pred)),
             "macro_f1": float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0)),
             "top3_accuracy": top_k_accuracy(y_true, proba, k=3),
             "log_loss": float(log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels)),
-            "per_genre": {g: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}
+            "per_genre": {g: {"precision": defined(p[i]), "recall": defined(r[i]), "f1": defined(f[i]), "support": int(n[i])}
                           for i, g in enumerate(GENRES)}}

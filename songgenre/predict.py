@@ -140,11 +140,11 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta)
 
-# %% ../nbs/06_predict.ipynb #087e6794
+# %% ../nbs/06_predict.ipynb #0fe11e79
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
-                      config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool = True) -> GenreModel:
+                      config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool | str = True) -> GenreModel:
     "Train our recipe on a songs file, choosing on an internal validation split, and save it to `out`."
     source = find_songs_file(data)
     songs, report = clean_songs(load_songs(source))

@@ -76,6 +76,19 @@ def test_cli_evaluate_prints_metrics_json(model_dir, tmp_path):
     assert "warning" not in result.stderr  # a sample of the file is not the training file itself
 
 
+def test_cli_evaluate_on_a_few_genres_gives_null_where_undefined(model_dir, tmp_path):
+    songs = pd.read_csv(FEATURES_FILE, index_col=0)
+    songs[songs["genre"].isin(["Emo", "Pop"])].sample(60, random_state=0).to_csv(tmp_path / "two_genres.csv")
+    result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "two_genres.csv")
+    assert result.returncode == 0, result.stderr
+    # strict JSON (no NaN); a genre with no songs here has no recall and, unless predicted, no precision or F1
+    metrics = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    absent = {g: m for g, m in metrics["per_genre"].items() if g not in ("Emo", "Pop")}
+    assert all(m["support"] == 0 and m["recall"] is None for m in absent.values())
+    assert all((m["precision"] is None) == (m["f1"] is None) for m in absent.values())
+    assert all(metrics["per_genre"][g]["recall"] is not None for g in ("Emo", "Pop"))
+
+
 def test_cli_evaluate_warns_on_the_training_file(model_dir):
     result = run_cli("evaluate", "--model", model_dir, "--data", FEATURES_FILE)
     assert result.returncode == 0, result.stderr
@@ -97,6 +110,9 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["valid_accuracy"] > 0.2 and load_model(tmp_path / "m").meta["seed"] == 1
+    # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with carriage returns
+    epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
+    assert "\r" not in result.stderr and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
 
 
 def _damaged(model_dir, tmp_path, damage):
