@@ -45,7 +45,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #d6d7a0fe
+# %% ../nbs/07_cli.ipynb #d351a0ad
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             out.to_csv(sys.stdout, index=False)
     elif args.command == "evaluate":
         model = load_model(args.model)
-        metrics = evaluate_model(model, read_table(args.data), source=args.data)
+        metrics = evaluate_model(read_table(args.data), model, source=args.data)
         if is_training_file(model, args.data):
             # its training rows are among these rows: a reader comparing them to the test metrics should know
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "

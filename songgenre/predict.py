@@ -181,12 +181,15 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #417239b3
+# %% ../nbs/06_predict.ipynb #797fb53a
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
-def check_frame(frame, source: str) -> None:
+def check_frame(frame, source: str, model=None) -> None:
     "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip)."
+    if isinstance(model, pd.DataFrame) and not isinstance(frame, pd.DataFrame):
+        raise TypeError("the songs come first and the model second: predict_genres(frame, model), "
+                        "evaluate_model(frame, model)")
     if not isinstance(frame, pd.DataFrame):
         raise SongDataError(f"{source}: expected a pandas DataFrame of songs, got {type(frame).__name__}; "
                             "wrap one song as pd.DataFrame([song])")
@@ -198,7 +201,7 @@ def is_training_file(model: GenreModel, path: str | Path) -> bool:
 
 def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> pd.DataFrame:
     "`frame` with the predicted genre, its probability and the top 3 genres and probabilities added."
-    check_frame(frame, source)
+    check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     if len(frame) == 0:
         raise SongDataError(f"{source}: has no rows")
@@ -215,9 +218,9 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
         out[f"probability_{i + 1}"] = proba[np.arange(len(proba)), top[:, i]]
     return out
 
-def evaluate_model(model: GenreModel | str | Path, frame: pd.DataFrame, source: str = "input") -> dict:
+def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> dict:
     "Metrics of the model on labelled songs: accuracy, macro-F1, top-3, log-loss, per genre, and rows."
-    check_frame(frame, source)
+    check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
