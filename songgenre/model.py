@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['ORIGINAL', 'OURS', 'OURS_TABM', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'MaskDropout', 'use_mask_dropout',
            'GenreMLP', 'PreparedData', 'to_tensors', 'prepare_data', 'pick_device', 'predict_proba', 'TrainResult',
-           'train_mlp', 'top_k_accuracy', 'genre_metrics']
+           'train_mlp', 'top_k_accuracy', 'genre_metrics', 'results_json']
 
-# %% ../nbs/04_model.ipynb #998bd33e
+# %% ../nbs/04_model.ipynb #246f4d52
 import copy
+import json
 import sys
 import time
 import warnings
@@ -325,3 +326,20 @@ def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
             "log_loss": float(log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels)),
             "per_genre": {g: {"precision": defined(p[i]), "recall": defined(r[i]), "f1": defined(f[i]), "support": int(n[i])}
                           for i, g in enumerate(GENRES)}}
+
+# %% ../nbs/04_model.ipynb #8899f7b6
+def results_json(obj) -> str:
+    "Strict JSON text of a results summary: NaN (an undefined figure) as null, numpy numbers as plain numbers."
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [plain(v) for v in value]
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return None if np.isnan(value) else float(value)
+        return value
+    return json.dumps(plain(obj), indent=2, allow_nan=False)  # an infinity is an error, not a silent null

@@ -133,7 +133,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #26017e0f
+# %% ../nbs/08_report.ipynb #22d1c1d8
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -148,8 +148,13 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 def load_results(data_dir: Path) -> dict:
-    "Every chapter's JSON, by chapter stem."
-    return {p.stem: json.loads(p.read_text()) for p in sorted(data_dir.glob("*.json"))}
+    "Every chapter's JSON, by chapter stem; strict, as any reader of the files would be (no NaN or Infinity)."
+    results = {}
+    for path in sorted(data_dir.glob("*.json")):
+        def refuse(word, path=path):
+            raise ValueError(f"{path}: {word} is not JSON; write results with songgenre.model.results_json")
+        results[path.stem] = json.loads(path.read_text(), parse_constant=refuse)
+    return results
 
 def results_rows(results: dict) -> list[dict]:
     "The headline table: every baseline and model, plus the original's reported figure, not comparable."
