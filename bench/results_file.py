@@ -1,19 +1,15 @@
 """How every bench script saves its figures: one JSON file, stamped with the date and machine, written whole or not at all."""
 import datetime
-import json
 import os
 import platform
 import tempfile
 from pathlib import Path
 
-
-def _plain(value):
-    "JSON for what json cannot write itself: numpy numbers as numbers, anything else as text."
-    return value.item() if hasattr(value, "item") else str(value)
+from songgenre.data import results_json
 
 
 def write_results(path, record: dict) -> Path:
-    "Write `record` (after date, machine and CPU count) as JSON at `path`, via a temporary file renamed at the end."
+    "Write `record` (after date, machine and CPU count) as strict JSON at `path`, via a temporary file renamed at the end."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     stamped = {"date": datetime.date.today().isoformat(), "machine": platform.processor() or platform.machine(),
@@ -21,7 +17,7 @@ def write_results(path, record: dict) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:  # an interrupted run leaves the previous results file as it was
         with os.fdopen(fd, "w") as f:
-            json.dump(stamped, f, indent=1, default=_plain)
+            f.write(results_json(stamped, indent=1))  # strict JSON: an undefined figure (NaN) is null
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

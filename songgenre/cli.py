@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['write_table_atomic', 'positive_int', 'build_parser', 'run', 'main']
 
-# %% ../nbs/07_cli.ipynb #2b1d4a62
+# %% ../nbs/07_cli.ipynb #4821075d
 import argparse
 import json
 import os
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import SongDataError, read_table
+from .data import SongDataError, read_table, results_json
 from .predict import ModelError, evaluate_model, is_training_file, load_model, predict_genres, train_genre_model
 
 # %% ../nbs/07_cli.ipynb #eb3b5bd1
@@ -45,7 +45,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #d351a0ad
+# %% ../nbs/07_cli.ipynb #fe7c6512
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             # its training rows are among these rows: a reader comparing them to the test metrics should know
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
-        print(json.dumps(metrics, indent=2))
+        print(results_json(metrics))
     elif args.command == "report":  # the same as `make report`: build, then print the headline table
         from songgenre.report import main as report_main
         return report_main(["--profile", args.profile, "--out", args.out] + (["--data", args.data] if args.data else []))

@@ -6,10 +6,11 @@
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'KAGGLE_DATASET',
            'KAGGLE_URL', 'PROJECT_ROOT', 'SongDataError', 'describe_rows', 'data_candidates', 'how_to_get_data',
            'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table',
-           'match_columns', 'parse_features', 'parse_genres', 'canonical_songs', 'load_songs']
+           'match_columns', 'parse_features', 'parse_genres', 'canonical_songs', 'load_songs', 'results_json']
 
-# %% ../nbs/00_data.ipynb #548b6d2b
+# %% ../nbs/00_data.ipynb #bf04d3ad
 import difflib
+import json
 import os
 from pathlib import Path
 
@@ -229,3 +230,20 @@ def load_songs(path: str | Path | None = None,  # explicit file; else $SONGGENRE
             raise
         file = download_songs()
     return canonical_songs(read_table(file), str(file))
+
+# %% ../nbs/00_data.ipynb #4a877c74
+def results_json(obj, indent: int | None = 2) -> str:
+    "Strict JSON text of a results summary: NaN (an undefined figure) as null, numpy numbers as plain numbers."
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [plain(v) for v in value]
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return None if np.isnan(value) else float(value)
+        return value
+    return json.dumps(plain(obj), indent=indent, allow_nan=False)  # an infinity is an error, not a silent null

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DROPOUT_BASE', 'curve_measures', 'run_dropout_study', 'plot_dropout_curves', 'dropout_conclusion']
 
-# %% ../nbs/05_dropout.ipynb #4bf6c6f3
+# %% ../nbs/05_dropout.ipynb #ac018b82
 from dataclasses import replace
 
 import matplotlib.pyplot as plt
@@ -14,7 +14,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .clean import split_tracks
-from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, results_json, train_mlp
+from .model import ModelConfig, genre_metrics, predict_proba, prepare_data, train_mlp
 
 # %% ../nbs/05_dropout.ipynb #3f2baaca
 DROPOUT_BASE = ModelConfig(widths=(256, 256, 256), embedding="none", k=1, preprocessing="quantile", weight_decay=0.0,

@@ -7,7 +7,7 @@ __all__ = ['LIGHTGBM_GRID', 'LIGHTGBM_DEFAULTS', 'model_inputs', 'fit_dummy', 'f
            'fit_mlp', 'valid_accuracy', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs',
            'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #51157400
+# %% ../nbs/04a_evaluate.ipynb #d1edd823
 import itertools
 import time
 from dataclasses import replace
@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from .clean import Splits, split_tracks
 from .data import GENRES
-from .model import ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data, results_json, train_mlp
+from .model import ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data, train_mlp
 
 # %% ../nbs/04a_evaluate.ipynb #116812f1
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:

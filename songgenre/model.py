@@ -5,11 +5,10 @@
 # %% auto #0
 __all__ = ['ORIGINAL', 'OURS', 'OURS_TABM', 'Preprocessor', 'fit_preprocessor', 'ModelConfig', 'MaskDropout', 'use_mask_dropout',
            'GenreMLP', 'PreparedData', 'to_tensors', 'prepare_data', 'pick_device', 'predict_proba', 'TrainResult',
-           'train_mlp', 'top_k_accuracy', 'genre_metrics', 'results_json']
+           'train_mlp', 'top_k_accuracy', 'genre_metrics']
 
-# %% ../nbs/04_model.ipynb #246f4d52
+# %% ../nbs/04_model.ipynb #998bd33e
 import copy
-import json
 import sys
 import time
 import warnings
@@ -206,7 +205,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
             bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #fa9793db
+# %% ../nbs/04_model.ipynb #220a3580
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -257,8 +256,9 @@ def train_mlp(data: PreparedData, config: ModelConfig, seed: int = 0,
     history, best, best_state, since_best, start = [], -1.0, None, 0, time.perf_counter()
     if progress is True:
         # a bar redrawn with carriage returns belongs on a screen; a log file (stderr redirected, as in a daily
-        # training job) gets one line per epoch instead
-        progress = "bar" if sys.stderr.isatty() or "ipykernel" in sys.modules else "lines"
+        # training job) gets one line per epoch instead, and no stderr at all (pythonw) gets nothing
+        progress = (False if sys.stderr is None else
+                    "bar" if sys.stderr.isatty() or "ipykernel" in sys.modules else "lines")
     if progress not in ("bar", "lines", False):
         raise ValueError(f"progress must be True, False, 'bar' or 'lines', got {progress!r}")
     bar = tqdm(range(1, config.max_epochs + 1), desc="epochs", disable=progress != "bar", leave=False)
@@ -326,20 +326,3 @@ def genre_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
             "log_loss": float(log_loss(y_true, np.clip(proba, 1e-15, 1), labels=labels)),
             "per_genre": {g: {"precision": defined(p[i]), "recall": defined(r[i]), "f1": defined(f[i]), "support": int(n[i])}
                           for i, g in enumerate(GENRES)}}
-
-# %% ../nbs/04_model.ipynb #8899f7b6
-def results_json(obj) -> str:
-    "Strict JSON text of a results summary: NaN (an undefined figure) as null, numpy numbers as plain numbers."
-    def plain(value):
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple, np.ndarray)):
-            return [plain(v) for v in value]
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            return None if np.isnan(value) else float(value)
-        return value
-    return json.dumps(plain(obj), indent=2, allow_nan=False)  # an infinity is an error, not a silent null

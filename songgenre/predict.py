@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'WEIGHTS', 'META', 'PREDICTION_COLU
            'replace_dir', 'save_model', 'read_meta', 'load_model', 'train_genre_model', 'check_frame',
            'is_training_file', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #cfe87f5e
+# %% ../nbs/06_predict.ipynb #a5f1ec5b
 import hashlib
 import json
 import os
@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks
-from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs
+from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, results_json
 from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba, 
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
@@ -55,7 +55,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #da367605
+# %% ../nbs/06_predict.ipynb #362e061c
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -85,7 +85,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         meta = {**model.meta, "format": MODEL_FORMAT, "format_version": FORMAT_VERSION,
                 "package_version": songgenre.__version__, "features": FEATURES, "genres": GENRES, "preprocessor": asdict(model.preprocessor),
                 "config": asdict(model.config), "weights_sha256": sha256_file(tmp / WEIGHTS)}
-        (tmp / META).write_text(json.dumps(meta, indent=2, default=float))
+        (tmp / META).write_text(results_json(meta))
         replace_dir(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -181,15 +181,17 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #797fb53a
+# %% ../nbs/06_predict.ipynb #ad5b72a0
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
 def check_frame(frame, source: str, model=None) -> None:
-    "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip)."
-    if isinstance(model, pd.DataFrame) and not isinstance(frame, pd.DataFrame):
+    "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip) or `model` not a model."
+    if isinstance(frame, GenreModel) or (isinstance(model, pd.DataFrame) and not isinstance(frame, pd.DataFrame)):
         raise TypeError("the songs come first and the model second: predict_genres(frame, model), "
                         "evaluate_model(frame, model)")
+    if model is not None and not isinstance(model, (GenreModel, str, os.PathLike)):
+        raise TypeError(f"model must be a loaded model or its directory, got {type(model).__name__}")
     if not isinstance(frame, pd.DataFrame):
         raise SongDataError(f"{source}: expected a pandas DataFrame of songs, got {type(frame).__name__}; "
                             "wrap one song as pd.DataFrame([song])")
@@ -219,7 +221,7 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     return out
 
 def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> dict:
-    "Metrics of the model on labelled songs: accuracy, macro-F1, top-3, log-loss, per genre, and rows."
+    "Metrics of the model on labelled songs (songs first, as in `predict_genres`): accuracy, macro-F1, top-3, log-loss, per genre, rows."
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)

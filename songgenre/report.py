@@ -133,7 +133,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #22d1c1d8
+# %% ../nbs/08_report.ipynb #b9b04e73
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -152,7 +152,7 @@ def load_results(data_dir: Path) -> dict:
     results = {}
     for path in sorted(data_dir.glob("*.json")):
         def refuse(word, path=path):
-            raise ValueError(f"{path}: {word} is not JSON; write results with songgenre.model.results_json")
+            raise ValueError(f"{path}: {word} is not JSON; write results with songgenre.data.results_json")
         results[path.stem] = json.loads(path.read_text(), parse_constant=refuse)
     return results
 
