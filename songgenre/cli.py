@@ -45,7 +45,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #fe7c6512
+# %% ../nbs/07_cli.ipynb #3f5e6ff2
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -93,10 +93,15 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "evaluate":
         model = load_model(args.model)
         metrics = evaluate_model(read_table(args.data), model, source=args.data)
+        # songs the model was trained or tuned on score better than new ones: a reader comparing these metrics
+        # with the held-out test metrics should know
         if is_training_file(model, args.data):
-            # its training rows are among these rows: a reader comparing them to the test metrics should know
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
+        elif metrics["rows_seen_in_training"]:
+            print(f"songgenre: warning: {metrics['rows_seen_in_training']:,} of {metrics['rows']:,} songs in {args.data} "
+                  "have the features of songs this model was trained or tuned on; these metrics are optimistic "
+                  "(model.json holds the held-out test metrics)", file=sys.stderr)
         print(results_json(metrics))
     elif args.command == "report":  # the same as `make report`: build, then print the headline table
         from songgenre.report import main as report_main

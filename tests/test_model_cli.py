@@ -11,7 +11,7 @@ from conftest import FEATURES_FILE, RAW_SAMPLE, run_cli
 import songgenre
 from songgenre.data import FEATURES, GENRES
 from songgenre.model import OURS, prepare_data, train_mlp
-from songgenre.predict import WEIGHTS, META, ModelError, load_model, save_model
+from songgenre.predict import WEIGHTS, META, ModelError, load_model, row_fingerprints, save_model
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +65,28 @@ def test_cli_predict_writes_csv_and_parquet_in_input_order(model_dir, model, son
     assert result.returncode == 0 and len(pd.read_csv(__import__("io").StringIO(result.stdout))) == len(frame)
 
 
-def test_cli_evaluate_prints_metrics_json(model_dir, tmp_path):
-    labelled = pd.read_csv(FEATURES_FILE, index_col=0).sample(300, random_state=0)
-    labelled.to_csv(tmp_path / "labelled.csv")
+def test_cli_evaluate_prints_metrics_json(model, model_dir, tmp_path):
+    labelled = pd.read_csv(FEATURES_FILE, index_col=0).sample(2000, random_state=0)
+    new = labelled[~np.isin(row_fingerprints(labelled), model.seen_rows)].head(300)  # songs the model never saw
+    new.to_csv(tmp_path / "labelled.csv")
     result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "labelled.csv")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert metrics["rows"] == 300 and 0.2 < metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
-    assert set(metrics["per_genre"]) == set(GENRES)
-    assert "warning" not in result.stderr  # a sample of the file is not the training file itself
+    assert set(metrics["per_genre"]) == set(GENRES) and metrics["rows_seen_in_training"] == 0
+    assert "warning" not in result.stderr
+
+
+def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tmp_path):
+    # a Parquet copy of part of the training file: not the same bytes, but many of the same songs
+    labelled = pd.read_csv(FEATURES_FILE, index_col=0).sample(2000, random_state=1)
+    labelled.to_parquet(tmp_path / "copy.parquet")
+    seen = int(np.isin(row_fingerprints(labelled), model.seen_rows).sum())
+    assert 0 < seen < len(labelled)  # the small model was trained on a sample of the file
+    result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "copy.parquet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows_seen_in_training"] == seen
+    assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
 
 
 def test_cli_evaluate_on_a_few_genres_gives_null_where_undefined(model_dir, tmp_path):
