@@ -45,7 +45,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #3f5e6ff2
+# %% ../nbs/07_cli.ipynb #d0d19769
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -99,9 +99,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
         elif metrics["rows_seen_in_training"]:
-            print(f"songgenre: warning: {metrics['rows_seen_in_training']:,} of {metrics['rows']:,} songs in {args.data} "
-                  "have the features of songs this model was trained or tuned on; these metrics are optimistic "
-                  "(model.json holds the held-out test metrics)", file=sys.stderr)
+            seen, rows = metrics["rows_seen_in_training"], metrics["rows"]
+            print(f"songgenre: warning: {seen:,} of {rows:,} songs ({seen / rows:.1%}) in {args.data} have the features of "
+                  "songs this model was trained or tuned on; metrics on those are optimistic (model.json holds the "
+                  "held-out test metrics)", file=sys.stderr)
         print(results_json(metrics))
     elif args.command == "report":  # the same as `make report`: build, then print the headline table
         from songgenre.report import main as report_main

@@ -89,6 +89,17 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
     assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
 
 
+def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):
+    # the raw sample is the features file's first rows in Kaggle's raw schema, written with fewer digits
+    # (0.814 where the features file has 0.8140000000000001): the same songs, so the same count
+    raw = pd.read_csv(RAW_SAMPLE)
+    same_songs = pd.read_csv(FEATURES_FILE, index_col=0).head(len(raw))
+    assert not np.array_equal(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))  # bits differ
+    assert np.allclose(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))
+    seen = int(np.isin(row_fingerprints(same_songs), model.seen_rows).sum())
+    assert seen > 0 and songgenre.evaluate_model(raw, model)["rows_seen_in_training"] == seen
+
+
 def test_cli_evaluate_on_a_few_genres_gives_null_where_undefined(model_dir, tmp_path):
     songs = pd.read_csv(FEATURES_FILE, index_col=0)
     songs[songs["genre"].isin(["Emo", "Pop"])].sample(60, random_state=0).to_csv(tmp_path / "two_genres.csv")
