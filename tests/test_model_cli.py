@@ -89,6 +89,24 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
     assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
 
 
+def test_a_format_1_model_without_fingerprints_still_loads(model_dir, tmp_path):
+    from safetensors.torch import load_file, save_file
+    from songgenre.predict import SEEN_ROWS, sha256_file
+    old = tmp_path / "format1"
+    shutil.copytree(model_dir, old)
+    state = load_file(old / WEIGHTS)
+    del state[SEEN_ROWS]
+    save_file(state, old / WEIGHTS)
+    meta = json.loads((old / META).read_text())
+    (old / META).write_text(json.dumps({**meta, "format_version": 1, "weights_sha256": sha256_file(old / WEIGHTS)}))
+    loaded = load_model(old)
+    assert loaded.seen_rows is None
+    labelled = pd.read_csv(FEATURES_FILE, index_col=0).head(100)
+    assert songgenre.evaluate_model(labelled, loaded)["rows_seen_in_training"] is None
+    assert (songgenre.predict_genres(labelled, loaded)["predicted_genre"]
+            == songgenre.predict_genres(labelled, model_dir)["predicted_genre"]).all()
+
+
 def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):
     # the raw sample is the features file's first rows in Kaggle's raw schema, written with fewer digits
     # (0.814 where the features file has 0.8140000000000001): the same songs, so the same count
