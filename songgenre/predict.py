@@ -31,7 +31,7 @@ from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pi
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #3e50fb21
+# %% ../nbs/06_predict.ipynb #762abb67
 MODEL_FORMAT = "songgenre-model"
 FORMAT_VERSION = 2  # 2: model.safetensors also holds the seen-row fingerprints (a version-1 reader cannot load it)
 READABLE_VERSIONS = (1, 2)  # a version-1 model loads without fingerprints
@@ -54,8 +54,9 @@ def row_fingerprints(songs: pd.DataFrame) -> np.ndarray:
     "One 64-bit hash per row of its 13 feature values, rounded to 6 decimals: the same song, the same fingerprint."
     # the features alone, so a CSV, a Parquet copy or a reordered file of the same songs match; rounded as the
     # track keys are (`songgenre.clean.track_keys`), because copies differ in the last bits: the features-only
-    # Kaggle file has 0.8140000000000001 where the raw one has 0.814, a spreadsheet keeps 15 digits; + 0.0 makes -0.0 0.0
-    features = songs[FEATURES].astype("float64").round(6) + 0.0
+    # Kaggle file has 0.8140000000000001 where the raw one has 0.814, a spreadsheet keeps 15 digits. float64 for
+    # all 13, so an integer feature read as 5 or 5.0 hashes alike (pandas already hashes -0.0 as 0.0)
+    features = songs[FEATURES].astype("float64").round(6)
     return pd.util.hash_pandas_object(features, index=False).to_numpy(np.uint64)
 
 def sha256_file(path: str | Path) -> str:
