@@ -7,7 +7,7 @@ __all__ = ['LIGHTGBM_GRID', 'LIGHTGBM_DEFAULTS', 'model_inputs', 'fit_dummy', 'f
            'fit_mlp', 'valid_accuracy', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs',
            'results_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #d1edd823
+# %% ../nbs/04a_evaluate.ipynb #3f3a8f28
 import itertools
 import time
 from dataclasses import replace
@@ -24,9 +24,10 @@ from tqdm.auto import tqdm
 
 from .clean import Splits, split_tracks
 from .data import GENRES
-from .model import ModelConfig, PreparedData, genre_metrics, predict_proba, prepare_data, train_mlp
+from .model import (ModelConfig, PreparedData, calibration_error, genre_metrics, predict_proba, prepare_data,
+                             reliability_bins, train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #116812f1
+# %% ../nbs/04a_evaluate.ipynb #485141fa
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -91,11 +92,17 @@ def tune_lightgbm(data: PreparedData, seed: int, grid: dict = LIGHTGBM_GRID) -> 
     return settings[int(trials["valid_accuracy"].idxmax())], trials
 
 def fit_mlp(data: PreparedData, config: ModelConfig, seed: int) -> dict:
-    "One of our MLP configurations, early-stopped on validation."
+    "One of our MLP configurations, early-stopped on validation; also its probabilities at temperature 1 (uncalibrated)."
     result = train_mlp(data, config, seed=seed)
-    out = {"seconds": result.seconds, "best_epoch": result.best_epoch, "history": result.history}
+    temperature = float(result.model.temperature)
+    out = {"seconds": result.seconds, "best_epoch": result.best_epoch, "history": result.history,
+           "temperature": temperature, "uncalibrated": {}}
     for part in ("valid", "test"):
         out[part] = (predict_proba(result.model, *getattr(data, part)[:2]), None)
+    result.model.temperature.fill_(1.0)
+    for part in ("valid", "test"):
+        out["uncalibrated"][part] = predict_proba(result.model, *getattr(data, part)[:2])
+    result.model.temperature.fill_(temperature)
     return out
 
 def valid_accuracy(data: PreparedData, fitted: dict) -> float:
@@ -155,7 +162,7 @@ def run_models(splits: Splits, seed: int, ours: ModelConfig, ours_tabm: ModelCon
             "ours as a TabM ensemble of 4 (slower)": fit_mlp(data, ours_tabm, seed),
             "ours": fit_mlp(data, ours, seed)}
 
-# %% ../nbs/04a_evaluate.ipynb #2bbcfd3c
+# %% ../nbs/04a_evaluate.ipynb #7b578759
 def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
     "Test metrics of every model on every seed, one row each."
     rows = []
@@ -165,14 +172,15 @@ def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
             m = genre_metrics(labels[seed][1], proba)
             if pred is not None:  # random guesses: accuracy and F1 of the drawn labels
                 drawn = genre_metrics(labels[seed][1], np.eye(len(GENRES))[pred])
-                m.update(accuracy=drawn["accuracy"], macro_f1=drawn["macro_f1"])
+                m.update(accuracy=drawn["accuracy"], macro_f1=drawn["macro_f1"],
+                         calibration_error=calibration_error(labels[seed][1], proba, pred=pred))
             rows.append({"model": name, "seed": seed, **{k: v for k, v in m.items() if k != "per_genre"},
                          "fit_seconds": fit["seconds"]})
     return pd.DataFrame(rows)
 
 def results_table(scores: pd.DataFrame) -> pd.DataFrame:
     "Mean and standard deviation over seeds of each test metric, one row per model."
-    metrics = ["accuracy", "macro_f1", "top3_accuracy", "log_loss", "fit_seconds"]
+    metrics = ["accuracy", "macro_f1", "top3_accuracy", "log_loss", "calibration_error", "fit_seconds"]
     grouped = scores.groupby("model", sort=False)[metrics]
     table = grouped.mean().join(grouped.std(ddof=1).fillna(0).add_suffix("_std"))
     return table[[c for m in metrics for c in (m, f"{m}_std")]].reset_index()

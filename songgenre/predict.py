@@ -31,10 +31,12 @@ from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pi
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #762abb67
+# %% ../nbs/06_predict.ipynb #7dad959d
 MODEL_FORMAT = "songgenre-model"
-FORMAT_VERSION = 2  # 2: model.safetensors also holds the seen-row fingerprints (a version-1 reader cannot load it)
-READABLE_VERSIONS = (1, 2)  # a version-1 model loads without fingerprints
+# 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature (a reader of an
+# older version cannot load it)
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # a version-1 model loads without fingerprints; versions 1 and 2 at temperature 1
 WEIGHTS, META = "model.safetensors", "model.json"
 SEEN_ROWS = "seen_row_fingerprints"  # the key of the fingerprints in model.safetensors (not a weight)
 
@@ -105,7 +107,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #6848bd76
+# %% ../nbs/06_predict.ipynb #696a39fc
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
@@ -152,9 +154,13 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         config = ModelConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
         preprocessor = Preprocessor(**meta["preprocessor"])
         network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities, bins=meta.get("bins"))
+        if meta["format_version"] < 3:  # saved before models were calibrated: their probabilities are the raw ones
+            state.setdefault("temperature", torch.ones(()))
         network.load_state_dict(state, strict=True)
     except (SafetensorError, RuntimeError, TypeError, KeyError, ValueError) as e:
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
+    if not (torch.isfinite(network.temperature) and network.temperature > 0):
+        raise ModelError(f"{weights}: corrupt model (temperature {float(network.temperature)}; it must be a positive number)")
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta, seen)
 
 # %% ../nbs/06_predict.ipynb #335f87e6

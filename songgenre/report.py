@@ -133,7 +133,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #b9b04e73
+# %% ../nbs/08_report.ipynb #d797c640
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -161,11 +161,12 @@ def results_rows(results: dict) -> list[dict]:
     rows = [dict(r) for r in results["evaluate"]["results_display"]]
     rows.append({"model": "original work, as reported (not comparable)",
                  "accuracy": _pct(results["evaluate"]["original_reported_accuracy"]) + " (one run)",
-                 "macro_f1": "", "top3_accuracy": "", "log_loss": "", "fit_seconds": ""})
+                 "macro_f1": "", "top3_accuracy": "", "log_loss": "", "calibration_error": "", "fit_seconds": ""})
     return rows
 
 HEADLINE_COLUMNS = [("model", "model"), ("accuracy", "test accuracy"), ("macro_f1", "macro-F1"),
-                    ("top3_accuracy", "top-3 accuracy"), ("log_loss", "log-loss"), ("fit_seconds", "fit seconds")]
+                    ("top3_accuracy", "top-3 accuracy"), ("log_loss", "log-loss"),
+                    ("calibration_error", "calibration error"), ("fit_seconds", "fit seconds")]
 
 def render_index(data_dir: Path, target: Path, profile: str) -> Path:
     "The overview page, every number taken from the chapters' JSON."
@@ -209,6 +210,9 @@ was made on validation.</p>
                    ("seconds", "fit seconds")])}
 {_img(data_dir, "ablation.png", "Ablation", "Change in validation accuracy when one ingredient is taken out (or, for the ensemble, added).")}
 {_img(data_dir, "confusion.png", "Confusion matrix", "Most confused: " + confusions + ".")}
+<p>Calibration error: the gap between a model's confidence in its top genre and how often that genre is
+right. Our MLP's probabilities are calibrated after training by a temperature fitted on validation.</p>
+{_img(data_dir, "reliability.png", "Reliability diagram", ev["calibration_reading"].removeprefix("Reading: "))}
 <h2>Does dropout help?</h2>
 <p>{html.escape(dr["conclusion"])}</p>
 {_img(data_dir, "dropout_curves.png", "Dropout learning curves", "Train (dashed) and validation (solid) accuracy per epoch for each dropout rate.")}

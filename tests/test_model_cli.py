@@ -73,6 +73,7 @@ def test_cli_evaluate_prints_metrics_json(model, model_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert metrics["rows"] == 300 and 0.2 < metrics["accuracy"] <= 1 and 0 <= metrics["macro_f1"] <= 1
+    assert 0 <= metrics["calibration_error"] < 1
     assert set(metrics["per_genre"]) == set(GENRES) and metrics["rows_seen_in_training"] == 0
     assert "warning" not in result.stderr
 
@@ -89,22 +90,29 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
     assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
 
 
-def test_a_format_1_model_without_fingerprints_still_loads(model_dir, tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_model_still_loads(model_dir, tmp_path, version):
+    # version 1 had neither fingerprints nor a temperature, version 2 fingerprints only
     from safetensors.torch import load_file, save_file
     from songgenre.predict import SEEN_ROWS, sha256_file
-    old = tmp_path / "format1"
+    old = tmp_path / f"format{version}"
     shutil.copytree(model_dir, old)
     state = load_file(old / WEIGHTS)
-    del state[SEEN_ROWS]
+    del state["temperature"]
+    if version == 1:
+        del state[SEEN_ROWS]
     save_file(state, old / WEIGHTS)
     meta = json.loads((old / META).read_text())
-    (old / META).write_text(json.dumps({**meta, "format_version": 1, "weights_sha256": sha256_file(old / WEIGHTS)}))
+    (old / META).write_text(json.dumps({**meta, "format_version": version, "weights_sha256": sha256_file(old / WEIGHTS)}))
     loaded = load_model(old)
-    assert loaded.seen_rows is None
+    assert (loaded.seen_rows is None) == (version == 1) and float(loaded.network.temperature) == 1.0
     labelled = pd.read_csv(FEATURES_FILE, index_col=0).head(100)
-    assert songgenre.evaluate_model(labelled, loaded)["rows_seen_in_training"] is None
-    assert (songgenre.predict_genres(labelled, loaded)["predicted_genre"]
-            == songgenre.predict_genres(labelled, model_dir)["predicted_genre"]).all()
+    assert (songgenre.evaluate_model(labelled, loaded)["rows_seen_in_training"] is None) == (version == 1)
+    old_predictions = songgenre.predict_genres(labelled, loaded)
+    new_predictions = songgenre.predict_genres(labelled, model_dir)
+    # the same network at temperature 1: the same genres, other (uncalibrated) probabilities
+    assert (old_predictions["predicted_genre"] == new_predictions["predicted_genre"]).all()
+    assert not np.allclose(old_predictions["predicted_probability"], new_predictions["predicted_probability"])
 
 
 def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):

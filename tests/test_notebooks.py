@@ -76,6 +76,12 @@ def test_evaluate_chapter_has_every_baseline(results):
     level = abs(ours["accuracy"] - trees["accuracy"]) <= max(ours["accuracy_std"], trees["accuracy_std"])
     assert ev["ours_level_with_trees"] == level
     assert ("level with LightGBM" in ev["reading"]) == level
+    # our probabilities were calibrated on validation; the reading quotes this run's figures
+    cal = ev["calibration"]
+    assert len(cal["temperatures"]) == len(ev["seeds"]) and all(0.25 <= t <= 4 for t in cal["temperatures"])
+    assert cal["ours"]["calibration_error"] == ours["calibration_error"] and 0 <= ours["calibration_error"] <= 1
+    for figure in (cal["ours_uncalibrated"]["calibration_error"], cal["ours"]["calibration_error"]):
+        assert f"{figure:.1%}" in ev["calibration_reading"]
 
 
 def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
