@@ -205,7 +205,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #812162e6
+# %% ../nbs/06_predict.ipynb #4f2c6e73
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
@@ -245,7 +245,7 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     return out
 
 def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> dict:
-    "Metrics of the model on labelled songs (songs first, as in `predict_genres`): accuracy, macro-F1, top-3, log-loss, per genre, rows."
+    "Metrics of the model on labelled songs (songs first, as in `predict_genres`): accuracy, macro-F1, top-3, log-loss, calibration error, per genre, rows."
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
