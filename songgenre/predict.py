@@ -7,7 +7,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'ME
            'ModelError', 'GenreModel', 'row_fingerprints', 'sha256_file', 'replace_dir', 'save_model', 'read_meta',
            'load_model', 'train_genre_model', 'check_frame', 'is_training_file', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #a5f1ec5b
+# %% ../nbs/06_predict.ipynb #3ccb427a
 import hashlib
 import json
 import os
@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save_file
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks
 from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, results_json
-from .model import (OURS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba, 
+from .model import (OURS, TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba, 
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
@@ -107,7 +107,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #696a39fc
+# %% ../nbs/06_predict.ipynb #9d9abed7
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
@@ -156,11 +156,21 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities, bins=meta.get("bins"))
         if meta["format_version"] < 3:  # saved before models were calibrated: their probabilities are the raw ones
             state.setdefault("temperature", torch.ones(()))
+        temperature = state.get("temperature")
+        # checked here, not left to load_state_dict, whose message would lose the name; a temperature far outside
+        # what training fits would turn every probability into NaN or 1/15
+        if temperature is None or temperature.numel() != 1:
+            raise ModelError(f"{weights}: corrupt model (temperature "
+                             f"{'missing' if temperature is None else f'of shape {tuple(temperature.shape)}'}; expected one number)")
+        low, high = TEMPERATURE_BOUNDS
+        if not low <= float(temperature) <= high:  # also refuses NaN
+            raise ModelError(f"{weights}: corrupt model (temperature {float(temperature):g}; training keeps it within {low:g}-{high:g})")
+        state["temperature"] = temperature.reshape(())
         network.load_state_dict(state, strict=True)
+    except ModelError:
+        raise
     except (SafetensorError, RuntimeError, TypeError, KeyError, ValueError) as e:
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
-    if not (torch.isfinite(network.temperature) and network.temperature > 0):
-        raise ModelError(f"{weights}: corrupt model (temperature {float(network.temperature)}; it must be a positive number)")
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta, seen)
 
 # %% ../nbs/06_predict.ipynb #335f87e6

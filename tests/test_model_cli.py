@@ -165,6 +165,15 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     assert "\r" not in result.stderr and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
 
 
+def _rewrite_temperature(directory, temperature):
+    "A model whose temperature is damaged but whose SHA-256 in model.json still matches (edited, not truncated)."
+    from safetensors.torch import load_file, save_file
+    from songgenre.predict import sha256_file
+    save_file({**load_file(directory / WEIGHTS), "temperature": temperature}, directory / WEIGHTS)
+    meta = json.loads((directory / META).read_text())
+    (directory / META).write_text(json.dumps({**meta, "weights_sha256": sha256_file(directory / WEIGHTS)}))
+
+
 def _damaged(model_dir, tmp_path, damage):
     target = tmp_path / "damaged"
     shutil.copytree(model_dir, target)
@@ -179,6 +188,9 @@ MODEL_DAMAGE = [
     ("other format version", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()), "format_version": 7})), "incompatible"),
     ("other architecture", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()),
                                                                        "config": {**json.loads((d / META).read_text())["config"], "widths": [64, 64]}})), "incompatible or corrupt"),
+    ("temperature NaN", lambda d: _rewrite_temperature(d, torch.tensor(float("nan"))), "safetensors: corrupt model .temperature nan;"),
+    ("temperature tiny", lambda d: _rewrite_temperature(d, torch.tensor(1e-30)), "safetensors: corrupt model .temperature 1e-30;"),
+    ("temperature not one number", lambda d: _rewrite_temperature(d, torch.ones(3)), "safetensors: corrupt model .temperature of shape .3,.;"),
 ]
 
 
