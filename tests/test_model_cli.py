@@ -113,6 +113,15 @@ def test_an_older_model_still_loads(model_dir, tmp_path, version):
     # the same network at temperature 1: the same genres, other (uncalibrated) probabilities
     assert (old_predictions["predicted_genre"] == new_predictions["predicted_genre"]).all()
     assert not np.allclose(old_predictions["predicted_probability"], new_predictions["predicted_probability"])
+    # the command line says what an older model cannot do, one warning line each, and still works
+    labelled.to_csv(tmp_path / "labelled.csv")
+    predicted = run_cli("predict", "--model", old, tmp_path / "labelled.csv", "-o", tmp_path / "out.csv")
+    assert predicted.returncode == 0 and predicted.stderr.count("songgenre: warning:") == 1
+    assert f"model format {version}" in predicted.stderr and "not calibrated" in predicted.stderr
+    evaluated = run_cli("evaluate", "--model", old, "--data", tmp_path / "labelled.csv")
+    assert evaluated.returncode == 0 and json.loads(evaluated.stdout)["rows"] == 100
+    notes = [line for line in evaluated.stderr.splitlines() if "model format" in line]
+    assert len(notes) == (2 if version == 1 else 1), evaluated.stderr
 
 
 def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):
