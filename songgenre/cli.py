@@ -46,7 +46,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #c4018635
+# %% ../nbs/07_cli.ipynb #179da6c1
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "train":
         model = train_genre_model(args.data, args.out, seed=args.seed, epochs=args.epochs)
         m = model.meta["metrics"]
-        print(json.dumps({"model": str(args.out), "valid_accuracy": m["valid"]["accuracy"],
-                          "test_accuracy": m["test"]["accuracy"], "best_epoch": model.meta["best_epoch"]}))
+        print(results_json({"model": str(args.out), "valid_accuracy": m["valid"]["accuracy"],
+                            "test_accuracy": m["test"]["accuracy"], "test_calibration_error": m["test"]["calibration_error"],
+                            "temperature": float(model.network.temperature), "best_epoch": model.meta["best_epoch"]}, indent=None))
     elif args.command == "predict":
         model = load_model(args.model)
         for note in older_model_warnings(model, args.model):

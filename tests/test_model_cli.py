@@ -168,7 +168,10 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     result = run_cli("train", "--data", tmp_path / "songs.csv", "--out", tmp_path / "m", "--seed", "1", "--epochs", "2")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["valid_accuracy"] > 0.2 and load_model(tmp_path / "m").meta["seed"] == 1
+    saved = load_model(tmp_path / "m")
+    assert summary["valid_accuracy"] > 0.2 and saved.meta["seed"] == 1
+    assert summary["temperature"] == float(saved.network.temperature)
+    assert summary["test_calibration_error"] == saved.meta["metrics"]["test"]["calibration_error"]
     # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with carriage returns
     epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
     assert "\r" not in result.stderr and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
