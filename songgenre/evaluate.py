@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LIGHTGBM_GRID', 'LIGHTGBM_DEFAULTS', 'model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'tune_lightgbm',
            'fit_mlp', 'valid_accuracy', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs',
-           'results_table', 'plot_confusion', 'top_confusions']
+           'results_table', 'threshold_table', 'plot_confusion', 'top_confusions']
 
 # %% ../nbs/04a_evaluate.ipynb #3f3a8f28
 import itertools
@@ -184,6 +184,18 @@ def results_table(scores: pd.DataFrame) -> pd.DataFrame:
     grouped = scores.groupby("model", sort=False)[metrics]
     table = grouped.mean().join(grouped.std(ddof=1).fillna(0).add_suffix("_std"))
     return table[[c for m in metrics for c in (m, f"{m}_std")]].reset_index()
+
+# %% ../nbs/04a_evaluate.ipynb #05a15a07
+def threshold_table(y_true: np.ndarray, proba: np.ndarray, thresholds=(0.0, 0.5, 0.6, 0.7, 0.8, 0.9)) -> pd.DataFrame:
+    "For each threshold t: the share of songs whose top probability is at least t, and the accuracy on those."
+    y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
+    confidence, correct = proba.max(1), proba.argmax(1) == y_true
+    rows = []
+    for t in thresholds:
+        filed = confidence >= t
+        rows.append({"threshold": t, "share_filed": float(filed.mean()),
+                     "accuracy_filed": float(correct[filed].mean()) if filed.any() else None})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/04a_evaluate.ipynb #8507fa70
 def plot_confusion(y_true: np.ndarray, y_pred: np.ndarray):

@@ -133,7 +133,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #d797c640
+# %% ../nbs/08_report.ipynb #641c469c
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -213,6 +213,8 @@ was made on validation.</p>
 <p>Calibration error: the gap between a model's confidence in its top genre and how often that genre is
 right. Our MLP's probabilities are calibrated after training by a temperature fitted on validation.</p>
 {_img(data_dir, "reliability.png", "Reliability diagram", ev["calibration_reading"].removeprefix("Reading: "))}
+<p>With calibrated probabilities, a service can file the songs the model is sure of and send the rest to a person:</p>
+{_img(data_dir, "filing.png", "Filing the surest songs first", ev["filing_reading"].removeprefix("Reading: "))}
 <h2>Does dropout help?</h2>
 <p>{html.escape(dr["conclusion"])}</p>
 {_img(data_dir, "dropout_curves.png", "Dropout learning curves", "Train (dashed) and validation (solid) accuracy per epoch for each dropout rate.")}

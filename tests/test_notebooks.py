@@ -82,6 +82,13 @@ def test_evaluate_chapter_has_every_baseline(results):
     assert cal["ours"]["calibration_error"] == ours["calibration_error"] and 0 <= ours["calibration_error"] <= 1
     for figure in (cal["ours_uncalibrated"]["calibration_error"], cal["ours"]["calibration_error"]):
         assert f"{figure:.1%}" in ev["calibration_reading"]
+    # filing only the songs above a threshold: a higher bar files fewer; a bar of 0 files all at the accuracy
+    filing = [r for r in ev["filing"] if r["model"] == "ours"]
+    shares = [r["share_filed"] for r in filing]
+    assert filing[0]["threshold"] == 0 and shares[0] == 1 and shares == sorted(shares, reverse=True)
+    assert abs(filing[0]["accuracy_filed"] - ours["accuracy"]) < 0.005  # pooled over seeds vs mean of seeds
+    at_08 = next(r for r in filing if r["threshold"] == 0.8)
+    assert f"{at_08['share_filed']:.0%} of the test songs, {at_08['accuracy_filed']:.1%} of them right" in ev["filing_reading"]
 
 
 def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
