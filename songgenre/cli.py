@@ -46,7 +46,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #179da6c1
+# %% ../nbs/07_cli.ipynb #c1527c36
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -144,3 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print("songgenre: interrupted", file=sys.stderr)
         return 130
     return 2
+
+# `python -m songgenre.cli ...` is `songgenre ...`; a notebook's __name__ is "__main__" too, and runs nothing here
+if __name__ == "__main__" and "ipykernel" not in sys.modules:
+    sys.exit(main())

@@ -336,3 +336,12 @@ def test_outputs_and_models_follow_the_umask(model, model_dir, songs_in, tmp_pat
     saved = save_model(model, tmp_path / "shared_model")
     assert saved.stat().st_mode & 0o777 == 0o777 & ~umask
     assert (saved / WEIGHTS).stat().st_mode & 0o777 == (saved / META).stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path):
+    # for a machine where the console script is not on the PATH
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "songgenre.cli", "evaluate", "--model", str(tmp_path / "none"),
+                             "--data", "x.csv"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "model directory not found" in result.stderr
