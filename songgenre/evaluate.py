@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['LIGHTGBM_GRID', 'LIGHTGBM_DEFAULTS', 'model_inputs', 'fit_dummy', 'fit_logistic', 'fit_lightgbm', 'tune_lightgbm',
-           'fit_mlp', 'valid_accuracy', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs',
+           'mlp_fit_key', 'fit_mlp', 'valid_accuracy', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs',
            'results_table', 'threshold_table', 'plot_confusion', 'top_confusions']
 
-# %% ../nbs/04a_evaluate.ipynb #3f3a8f28
+# %% ../nbs/04a_evaluate.ipynb #4624994e
+import hashlib
 import itertools
 import time
 from dataclasses import replace
@@ -27,7 +28,7 @@ from .data import GENRES
 from .model import (ModelConfig, PreparedData, calibration_error, genre_metrics, predict_proba, prepare_data,
                              reliability_bins, train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #485141fa
+# %% ../nbs/04a_evaluate.ipynb #7694d3de
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -91,8 +92,20 @@ def tune_lightgbm(data: PreparedData, seed: int, grid: dict = LIGHTGBM_GRID) -> 
     trials = pd.DataFrame(trials)
     return settings[int(trials["valid_accuracy"].idxmax())], trials
 
-def fit_mlp(data: PreparedData, config: ModelConfig, seed: int) -> dict:
+def mlp_fit_key(data: PreparedData, config: ModelConfig, seed: int) -> tuple[str, int, str]:
+    "What decides an MLP fit: the configuration, the seed and a hash of every tensor it is trained, chosen and scored on."
+    digest = hashlib.sha1()
+    for tensor in (*data.train, *data.valid, *data.test):
+        digest.update(tensor.numpy().tobytes())
+    return repr(config), seed, digest.hexdigest()
+
+def fit_mlp(data: PreparedData, config: ModelConfig, seed: int, cache: dict | None = None) -> dict:
     "One of our MLP configurations, early-stopped on validation; also its probabilities at temperature 1 (uncalibrated)."
+    # The ablation and the results table train ours and the TabM on the same splits with the same seeds: with a
+    # `cache` each such fit is done once (a CPU run is deterministic, so a second one would only repeat it)
+    key = mlp_fit_key(data, config, seed) if cache is not None else None
+    if cache is not None and key in cache:
+        return cache[key]
     result = train_mlp(data, config, seed=seed)
     temperature = float(result.model.temperature)
     out = {"seconds": result.seconds, "best_epoch": result.best_epoch, "history": result.history,
@@ -103,6 +116,8 @@ def fit_mlp(data: PreparedData, config: ModelConfig, seed: int) -> dict:
     for part in ("valid", "test"):
         out["uncalibrated"][part] = predict_proba(result.model, *getattr(data, part)[:2])
     result.model.temperature.fill_(temperature)
+    if cache is not None:
+        cache[key] = out
     return out
 
 def valid_accuracy(data: PreparedData, fitted: dict) -> float:
@@ -110,7 +125,7 @@ def valid_accuracy(data: PreparedData, fitted: dict) -> float:
     proba, pred = fitted["valid"]
     return float(((proba.argmax(1) if pred is None else pred) == data.valid[2].numpy()).mean())
 
-# %% ../nbs/04a_evaluate.ipynb #1dd436d5
+# %% ../nbs/04a_evaluate.ipynb #31e9e9c9
 def ablation_variants(config: ModelConfig, ensemble_k: int = 4) -> dict[str, ModelConfig]:
     "Our recipe and, for each ingredient, the recipe without it (for a single MLP: with a TabM ensemble added)."
     variants = {"ours (all ingredients)": config}
@@ -132,13 +147,13 @@ def ablation_variants(config: ModelConfig, ensemble_k: int = 4) -> dict[str, Mod
         variants["no dropout"] = replace(config, dropout=0.0)
     return variants
 
-def run_ablation(songs: pd.DataFrame, config: ModelConfig, seeds: list[int]) -> pd.DataFrame:
-    "Validation accuracy of each ablation variant, mean and std over seeds."
+def run_ablation(songs: pd.DataFrame, config: ModelConfig, seeds: list[int], cache: dict | None = None) -> pd.DataFrame:
+    "Validation accuracy of each ablation variant, mean and std over seeds (fits kept in and taken from `cache`)."
     rows = []
     for name, variant in tqdm(ablation_variants(config).items(), desc="ablation"):
         for seed in seeds:
             data = prepare_data(split_tracks(songs, seed=seed), variant)
-            fitted = fit_mlp(data, variant, seed)
+            fitted = fit_mlp(data, variant, seed, cache)
             rows.append({"variant": name, "seed": seed, "valid_accuracy": valid_accuracy(data, fitted),
                          "seconds": fitted["seconds"]})
     table = pd.DataFrame(rows).groupby("variant", sort=False).agg(
@@ -146,10 +161,10 @@ def run_ablation(songs: pd.DataFrame, config: ModelConfig, seeds: list[int]) -> 
     table["change_vs_ours_points"] = (table["valid_accuracy"] - table["valid_accuracy"].iloc[0]) * 100
     return table.reset_index()
 
-# %% ../nbs/04a_evaluate.ipynb #1f5d1dc2
+# %% ../nbs/04a_evaluate.ipynb #cdc910a8
 def run_models(splits: Splits, seed: int, ours: ModelConfig, ours_tabm: ModelConfig, original: ModelConfig,
-               lgbm_params: dict) -> dict[str, dict]:
-    "Fit every baseline and our MLPs on one split."
+               lgbm_params: dict, cache: dict | None = None) -> dict[str, dict]:
+    "Fit every baseline and our MLPs on one split (MLP fits kept in and taken from `cache`)."
     data, data_std = prepare_data(splits, ours), prepare_data(splits, original)
     trees = fit_lightgbm(data, seed, lgbm_params)
     trees.pop("model")  # the fitted booster is not needed past its probabilities
@@ -158,9 +173,9 @@ def run_models(splits: Splits, seed: int, ours: ModelConfig, ours_tabm: ModelCon
             "majority class": fit_dummy(data, "most_frequent", seed),
             "logistic regression": fit_logistic(data, seed),
             "LightGBM (gradient-boosted trees)": trees,
-            "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed),
-            "ours as a TabM ensemble of 4 (slower)": fit_mlp(data, ours_tabm, seed),
-            "ours": fit_mlp(data, ours, seed)}
+            "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed, cache),
+            "ours as a TabM ensemble of 4 (slower)": fit_mlp(data, ours_tabm, seed, cache),
+            "ours": fit_mlp(data, ours, seed, cache)}
 
 # %% ../nbs/04a_evaluate.ipynb #7b578759
 def score_runs(runs: dict, labels: dict) -> pd.DataFrame:
