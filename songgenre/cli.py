@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['write_table_atomic', 'positive_int', 'build_parser', 'older_model_warnings', 'run', 'main']
 
-# %% ../nbs/07_cli.ipynb #d6ba9b0b
+# %% ../nbs/07_cli.ipynb #bb3204cb
 import argparse
 import json
 import os
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+import songgenre
 from .data import SongDataError, read_table, results_json
-from .predict import (GenreModel, ModelError, evaluate_model, is_training_file, load_model, predict_genres,
-                               train_genre_model)
+from .predict import (FORMAT_VERSION, READABLE_VERSIONS, GenreModel, ModelError, evaluate_model, is_training_file,
+                               load_model, predict_genres, train_genre_model)
 
 # %% ../nbs/07_cli.ipynb #eb3b5bd1
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -46,7 +47,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #c1527c36
+# %% ../nbs/07_cli.ipynb #7c887ef7
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -57,6 +58,8 @@ def positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     "The `songgenre` argument parser with its four subcommands."
     parser = argparse.ArgumentParser(prog="songgenre", description="Assign genres to songs from their Spotify audio features.")
+    # the version a model was saved by is in its model.json (package_version): this says which one is running
+    parser.add_argument("--version", action="version", version=f"%(prog)s {songgenre.__version__} (saves model format {FORMAT_VERSION}; loads formats {', '.join(map(str, READABLE_VERSIONS))})")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model on a songs file and save it")
     train.add_argument("--data", help="songs CSV/Parquet (Kaggle raw or features-only); default: $SONGGENRE_DATA, data/, ../shared/data/")

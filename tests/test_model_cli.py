@@ -345,3 +345,13 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "songgenre.cli", "evaluate", "--model", str(tmp_path / "none"),
                              "--data", "x.csv"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "model directory not found" in result.stderr
+
+
+def test_version_names_the_installed_package_and_model_formats():
+    # a user reporting a problem, or holding a model.json with its package_version, needs the running version
+    from importlib.metadata import version
+    from songgenre.predict import FORMAT_VERSION, READABLE_VERSIONS
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith(f"songgenre {version('songgenre')} ") and songgenre.__version__ == version("songgenre")
+    assert f"saves model format {FORMAT_VERSION};" in result.stdout and all(str(v) in result.stdout for v in READABLE_VERSIONS)
