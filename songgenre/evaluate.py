@@ -28,7 +28,7 @@ from .data import GENRES
 from .model import (ModelConfig, PreparedData, calibration_error, genre_metrics, predict_proba, prepare_data,
                              reliability_bins, train_mlp)
 
-# %% ../nbs/04a_evaluate.ipynb #7694d3de
+# %% ../nbs/04a_evaluate.ipynb #78a2267c
 def model_inputs(data: PreparedData, part: str) -> np.ndarray:
     "Continuous inputs and one-hot categories of one split as a numpy matrix (for scikit-learn models)."
     x_num, x_cat, _ = getattr(data, part)
@@ -107,15 +107,11 @@ def fit_mlp(data: PreparedData, config: ModelConfig, seed: int, cache: dict | No
     if cache is not None and key in cache:
         return cache[key]
     result = train_mlp(data, config, seed=seed)
-    temperature = float(result.model.temperature)
     out = {"seconds": result.seconds, "best_epoch": result.best_epoch, "history": result.history,
-           "temperature": temperature, "uncalibrated": {}}
+           "temperature": float(result.model.temperature), "uncalibrated": {}}
     for part in ("valid", "test"):
         out[part] = (predict_proba(result.model, *getattr(data, part)[:2]), None)
-    result.model.temperature.fill_(1.0)
-    for part in ("valid", "test"):
-        out["uncalibrated"][part] = predict_proba(result.model, *getattr(data, part)[:2])
-    result.model.temperature.fill_(temperature)
+        out["uncalibrated"][part] = predict_proba(result.model, *getattr(data, part)[:2], temperature=1.0)
     if cache is not None:
         cache[key] = out
     return out

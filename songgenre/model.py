@@ -212,7 +212,7 @@ def prepare_data(splits: Splits, config: ModelConfig) -> PreparedData:
             bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
     return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
 
-# %% ../nbs/04_model.ipynb #6fc6bc9a
+# %% ../nbs/04_model.ipynb #236e84fb
 def pick_device() -> torch.device:
     "The GPU when one is present, else the CPU."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -225,10 +225,12 @@ def logit_batches(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, bat
     for i in range(0, len(x_num), batch_size):
         yield model(x_num[i:i + batch_size].to(device), x_cat[i:i + batch_size].to(device))
 
-def predict_proba(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, batch_size: int = 8192) -> np.ndarray:
-    "Genre probabilities (n x 15): the mean of the ensemble members' softmax of logits / temperature."
+def predict_proba(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, batch_size: int = 8192,
+                  temperature: float | None = None) -> np.ndarray:
+    "Genre probabilities (n x 15): the mean of the ensemble members' softmax of logits / temperature (None: the model's)."
+    temperature = model.temperature if temperature is None else temperature
     # softmax batch by batch, while the batch is in cache: a softmax over all logits at once was ~1.5x slower here
-    out = [(logits / model.temperature).softmax(-1).mean(1).cpu() for logits in logit_batches(model, x_num, x_cat, batch_size)]
+    out = [(logits / temperature).softmax(-1).mean(1).cpu() for logits in logit_batches(model, x_num, x_cat, batch_size)]
     if not out:
         return np.zeros((0, len(GENRES)))
     proba = torch.cat(out).numpy().astype(np.float64)
