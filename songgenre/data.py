@@ -8,10 +8,11 @@ __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES'
            'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table',
            'match_columns', 'parse_features', 'parse_genres', 'canonical_songs', 'load_songs', 'results_json']
 
-# %% ../nbs/00_data.ipynb #bf04d3ad
+# %% ../nbs/00_data.ipynb #3621e079
 import difflib
 import json
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #db82173b
+# %% ../nbs/00_data.ipynb #61932191
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -126,15 +127,21 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if path.suffix.lower() in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
         else:
-            # only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
-            frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""])
             # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
-            refuse_duplicate_columns(pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0], path)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+            refuse_duplicate_columns(header, path)
+            # every column but the 13 features is read as text, so that `predict` carries ids and notes through
+            # exactly as written ('0001' stays '0001', 'TRUE' stays 'TRUE', an integer column with a blank gains no
+            # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
+            features = {f.lower() for f in FEATURES}
+            text = {i: str for i, name in enumerate(header) if str(name).strip().lower() not in features}
+            frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""], dtype=text)
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
         raise SongDataError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as e:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error) as e:
+        # EOFError and zlib.error: a truncated or damaged .gz
         raise SongDataError(f"{path}: cannot be read as a {'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} table ({str(e).splitlines()[0]})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'META', 'SEEN_ROWS', 'PREDICTION_COLUMNS',
-           'ModelError', 'GenreModel', 'row_fingerprints', 'sha256_file', 'replace_dir', 'save_model', 'read_meta',
-           'load_model', 'train_genre_model', 'check_frame', 'is_training_file', 'predict_genres', 'evaluate_model']
+           'ModelError', 'GenreModel', 'row_fingerprints', 'sha256_file', 'replace_dir', 'check_model_target',
+           'save_model', 'read_meta', 'check_preprocessor', 'load_model', 'train_genre_model', 'check_frame',
+           'is_training_file', 'warn_unseen_categories', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #3ccb427a
+# %% ../nbs/06_predict.ipynb #060ac803
 import hashlib
 import json
 import os
@@ -26,7 +27,8 @@ from safetensors.torch import load_file, save_file
 
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks
-from .data import FEATURES, GENRES, SongDataError, canonical_songs, find_songs_file, load_songs, results_json
+from .data import (FEATURES, GENRES, SongDataError, canonical_songs, describe_rows, find_songs_file, load_songs,
+                            results_json)
 from .model import (OURS, TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocessor, genre_metrics, pick_device, predict_proba, 
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
@@ -69,7 +71,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #8d5e2c7d
+# %% ../nbs/06_predict.ipynb #55c2a10f
 def replace_dir(tmp: Path, target: Path):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     old = None
@@ -85,9 +87,26 @@ def replace_dir(tmp: Path, target: Path):
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
+def check_model_target(directory: str | Path) -> Path:
+    "The directory a model may be saved to: new, empty, or a model directory (saving replaces it whole); else ModelError."
+    target = Path(directory)
+    # replace_dir swaps out whatever is at the path and deletes it: never a folder of other files, a file or a link
+    if target.name in ("", ".", "..") or target.resolve() in (Path.cwd(), *Path.cwd().parents):
+        raise ModelError(f"{directory}: is the current folder or one above it; name a new folder for the model "
+                         "(e.g. models/songgenre)")
+    if target.is_symlink():
+        raise ModelError(f"{target}: is a symbolic link; name the folder it points to, or a new folder")
+    if target.exists() and not target.is_dir():
+        raise ModelError(f"{target}: is a file, not a model directory; name a new folder for the model, or remove the file")
+    if target.is_dir() and (others := sorted(p.name for p in target.iterdir() if p.name not in (META, WEIGHTS))):
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise ModelError(f"{target}: exists and holds other files ({shown}); saving a model replaces its folder "
+                         "whole, so name a new or empty folder")
+    return target
+
 def save_model(model: GenreModel, directory: str | Path) -> Path:
     "Write weights (safetensors) and model.json to `directory` atomically; return the directory."
-    target = Path(directory)
+    target = check_model_target(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     umask = os.umask(0); os.umask(umask)
@@ -107,7 +126,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #9d9abed7
+# %% ../nbs/06_predict.ipynb #c0e25337
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
@@ -128,7 +147,7 @@ def read_meta(directory: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
         raise ModelError(f"{meta_file}: not a songgenre model (format {meta.get('format') if isinstance(meta, dict) else None!r})")
     if meta.get("format_version") not in READABLE_VERSIONS:
-        raise ModelError(f"{meta_file}: model format version {meta.get('format_version')} is incompatible with this "
+        raise ModelError(f"{meta_file}: model format version {meta.get('format_version')!r} is incompatible with this "
                          f"songgenre {songgenre.__version__} (reads versions {', '.join(map(str, READABLE_VERSIONS))}); "
                          "retrain the model")
     if meta.get("features") != FEATURES or meta.get("genres") != GENRES:
@@ -137,6 +156,39 @@ def read_meta(directory: Path) -> dict:
     if missing:
         raise ModelError(f"{meta_file}: incomplete model metadata, missing {', '.join(missing)}")
     return meta
+
+def check_preprocessor(pre: Preprocessor, meta_file: Path) -> Preprocessor:
+    "`pre` if its parameters have the shapes and values `fit_preprocessor` writes; else ModelError naming model.json."
+    # model.json is checked for what it is, not hashed: a damaged quantile table would otherwise surface as an
+    # IndexError in the middle of a prediction
+    def refuse(what: str):
+        raise ModelError(f"{meta_file}: corrupt model (preprocessor: {what})")
+    def finite(values, name: str, ndim: int) -> np.ndarray:
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            refuse(f"{name} are not all numbers")
+        if array.ndim != ndim or array.shape[0] != len(pre.continuous) or not np.isfinite(array).all():
+            refuse(f"{name} must be {'a row' if ndim == 2 else 'one number'} of finite numbers per continuous feature")
+        return array
+    if pre.method not in ("quantile", "standard"):
+        refuse(f"unknown method {pre.method!r}")
+    if sorted(map(str, [*pre.continuous, *pre.categorical])) != sorted(FEATURES):
+        refuse("its continuous and categorical features are not the 13 features")
+    if pre.method == "quantile":
+        quantiles = finite(pre.quantiles, "quantiles", 2)
+        if quantiles.shape[1] < 2 or (np.diff(quantiles, axis=1) < 0).any():
+            refuse("each feature's quantiles must be at least 2 numbers in increasing order")
+    else:
+        finite(pre.center, "centres", 1)
+        if (finite(pre.scale, "scales", 1) <= 0).any():
+            refuse("scales must be positive")
+    if not isinstance(pre.categories, dict) or sorted(pre.categories) != sorted(pre.categorical):
+        refuse("categories must list the values seen of each categorical feature")
+    for name, values in pre.categories.items():
+        if not isinstance(values, list) or not all(type(v) is int for v in values) or len(set(values)) != len(values):
+            refuse(f"the categories of '{name}' must be distinct whole numbers")
+    return pre
 
 def load_model(directory: str | Path, device: torch.device | None = None) -> GenreModel:
     "Load and check a saved model; `ModelError` naming the file if it is missing, corrupt or incompatible."
@@ -152,7 +204,7 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         seen = state.pop(SEEN_ROWS, None)
         seen = None if seen is None else seen.numpy().view(np.uint64)  # the bits save_model stored
         config = ModelConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
-        preprocessor = Preprocessor(**meta["preprocessor"])
+        preprocessor = check_preprocessor(Preprocessor(**meta["preprocessor"]), directory / META)
         network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities, bins=meta.get("bins"))
         if meta["format_version"] < 3:  # saved before models were calibrated: their probabilities are the raw ones
             state.setdefault("temperature", torch.ones(()))
@@ -173,12 +225,13 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory}: incompatible or corrupt model ({str(e).splitlines()[0]})") from None
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta, seen)
 
-# %% ../nbs/06_predict.ipynb #335f87e6
+# %% ../nbs/06_predict.ipynb #0b72da5d
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
                       config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool | str = True) -> GenreModel:
     "Train our recipe on a songs file, choosing on an internal validation split, and save it to `out`."
+    check_model_target(out)  # before the training, not after it
     source = find_songs_file(data)
     songs, report = clean_songs(load_songs(source))
     check_songs(songs, str(source))
@@ -215,7 +268,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #4f2c6e73
+# %% ../nbs/06_predict.ipynb #e12880e3
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
@@ -235,6 +288,18 @@ def is_training_file(model: GenreModel, path: str | Path) -> bool:
     trained_on = model.meta.get("training_data", {}).get("sha256")
     return bool(trained_on) and Path(path).is_file() and sha256_file(path) == trained_on
 
+def warn_unseen_categories(features: pd.DataFrame, model: GenreModel, source: str) -> None:
+    "One warning per categorical feature with values the model never saw in training, naming the rows."
+    # such a value (a time signature of 0, a key of -1) passes the data contract but lands on a one-hot slot that
+    # training never switched on: the genre still comes out, on weaker ground
+    for name in model.preprocessor.categorical:
+        unseen = ~features[name].isin(model.preprocessor.categories[name]).to_numpy()
+        if unseen.any():
+            warnings.warn(f"{source}: column '{name}' has values this model never saw in training in "
+                          f"{describe_rows(unseen)} (e.g. {features[name][unseen].iloc[0]}; seen: "
+                          f"{', '.join(map(str, model.preprocessor.categories[name]))}); their genres are less certain",
+                          stacklevel=3)
+
 def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> pd.DataFrame:
     "`frame` with the predicted genre, its probability and the top 3 genres and probabilities added."
     check_frame(frame, source, model)
@@ -242,11 +307,13 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     if len(frame) == 0:
         raise SongDataError(f"{source}: has no rows")
     features = check_songs(canonical_songs(frame, source, require_genre=False), source, labelled=False)
+    warn_unseen_categories(features, model, source)
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
     proba = predict_proba(model.network, x_num, x_cat)
     top = np.argsort(-proba, axis=1)[:, :3]
     genres = np.asarray(GENRES, dtype=object)
-    out = frame.drop(columns=[c for c in PREDICTION_COLUMNS if c in frame]).copy()
+    # columns of an earlier prediction are replaced, whatever their case (feature columns match that way too)
+    out = frame.drop(columns=[c for c in frame.columns if str(c).strip().lower() in PREDICTION_COLUMNS]).copy()
     out["predicted_genre"] = genres[top[:, 0]]
     out["predicted_probability"] = proba[np.arange(len(proba)), top[:, 0]]
     for i in range(3):
@@ -259,6 +326,7 @@ def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
+    warn_unseen_categories(songs, model, source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     # songs the model was trained or tuned on score better than new ones: count them, so a reader can tell
     seen = None if model.seen_rows is None else int(np.isin(row_fingerprints(songs), model.seen_rows).sum())

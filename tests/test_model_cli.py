@@ -1,4 +1,5 @@
 """The saved model, `predict_genres`, and the `songgenre` command line, good and bad input."""
+import io
 import json
 import shutil
 
@@ -172,6 +173,9 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     assert summary["valid_accuracy"] > 0.2 and saved.meta["seed"] == 1
     assert summary["temperature"] == float(saved.network.temperature)
     assert summary["test_calibration_error"] == saved.meta["metrics"]["test"]["calibration_error"]
+    # which file was used (the data search has fallbacks) and how many of its rows survived cleaning
+    assert summary["data"] == str(tmp_path / "songs.csv") and summary["rows_loaded"] == 4000
+    assert 0 < summary["rows_used"] <= 4000 and summary["rows_used"] == saved.meta["training_data"]["rows_used"]
     # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with carriage returns
     epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
     assert "\r" not in result.stderr and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
@@ -184,6 +188,14 @@ def _rewrite_temperature(directory, temperature):
     save_file({**load_file(directory / WEIGHTS), "temperature": temperature}, directory / WEIGHTS)
     meta = json.loads((directory / META).read_text())
     (directory / META).write_text(json.dumps({**meta, "weights_sha256": sha256_file(directory / WEIGHTS)}))
+
+
+def _rewrite_preprocessor(directory, **changes):
+    "model.json with some preprocessing parameters changed by the given functions of their saved values."
+    meta = json.loads((directory / META).read_text())
+    pre = meta["preprocessor"]
+    meta["preprocessor"] = {**pre, **{k: change(pre[k]) for k, change in changes.items()}}
+    (directory / META).write_text(json.dumps(meta))
 
 
 def _damaged(model_dir, tmp_path, damage):
@@ -203,6 +215,10 @@ MODEL_DAMAGE = [
     ("temperature NaN", lambda d: _rewrite_temperature(d, torch.tensor(float("nan"))), "safetensors: corrupt model .temperature nan;"),
     ("temperature tiny", lambda d: _rewrite_temperature(d, torch.tensor(1e-30)), "safetensors: corrupt model .temperature 1e-30;"),
     ("temperature not one number", lambda d: _rewrite_temperature(d, torch.ones(3)), "safetensors: corrupt model .temperature of shape .3,.;"),
+    # model.json's preprocessing, still valid JSON: checked on load, not left to fail half-way through a prediction
+    ("quantiles cut short", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: q[:3]), "preprocessor: quantiles must be a row"),
+    ("quantiles as text", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: [["x"] * len(q[0])] * len(q)), "preprocessor: quantiles are not all numbers"),
+    ("categories as text", lambda d: _rewrite_preprocessor(d, categories=lambda c: {**c, "key": [str(v) for v in c["key"]]}), "preprocessor: the categories of 'key'"),
 ]
 
 
@@ -355,3 +371,69 @@ def test_version_names_the_installed_package_and_model_formats():
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith(f"songgenre {version('songgenre')} ") and songgenre.__version__ == version("songgenre")
     assert f"saves model format {FORMAT_VERSION};" in result.stdout and all(str(v) in result.stdout for v in READABLE_VERSIONS)
+
+
+def test_train_never_replaces_a_folder_of_other_files_a_file_or_the_current_folder(tmp_path):
+    # saving a model replaces its folder whole: `--out` naming anything else must be refused before training
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    (tmp_path / "a_file").write_text("keep too")
+    for out, needle in [(mine, "mine: exists and holds other files (notes.txt)"), (tmp_path / "a_file", "a_file: is a file"),
+                        (".", ".: is the current folder")]:
+        result = run_cli("train", "--data", FEATURES_FILE, "--out", out, "--epochs", "1", cwd=tmp_path)
+        assert result.returncode == 2 and needle in result.stderr, (out, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (mine / "notes.txt").read_text() == "keep" and (tmp_path / "a_file").read_text() == "keep too"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "mine"]
+
+
+def test_train_refuses_a_seed_out_of_range_as_a_seed(tmp_path):
+    for seed in ("-1", str(2**32)):
+        result = run_cli("train", "--data", FEATURES_FILE, "--out", tmp_path / "m", "--seed", seed)
+        assert result.returncode == 2 and f"argument --seed: must be 0 to 4294967295, got {seed}" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_truncated_gzip_input_is_one_line(model_dir, songs_in, tmp_path):
+    whole = tmp_path / "songs.csv.gz"
+    songs_in[0].to_csv(whole, index=False)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for command in (["predict", "--model", model_dir, cut, "-o", tmp_path / "out.csv"], ["evaluate", "--model", model_dir, "--data", cut]):
+        result = run_cli(*command)
+        assert result.returncode == 2 and f"{cut}: cannot be read as a CSV table" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_predict_writes_extra_columns_back_as_written(model_dir, songs_in, tmp_path):
+    # ids with leading zeros, spreadsheet booleans, a whole-number column with a blank: carried through as text
+    extra = {"isrc": ["0001", "0002", "0003"], "plays": ["5", "", "7"], "ok": ["TRUE", "FALSE", "TRUE"]}
+    source = tmp_path / "ids.csv"
+    songs_in[0].head(3).assign(**extra).to_csv(source, index=False)
+    for output in ("out.csv", "out.parquet"):
+        result = run_cli("predict", "--model", model_dir, source, "-o", tmp_path / output)
+        assert result.returncode == 0, result.stderr
+    written = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert {k: written[k].tolist() for k in extra} == extra
+    assert pd.read_parquet(tmp_path / "out.parquet")["isrc"].tolist() == extra["isrc"]
+
+
+def test_predict_warns_on_category_values_training_never_saw(model, model_dir, songs_in, tmp_path):
+    unseen = max(model.preprocessor.categories["time_signature"]) + 1  # within the contract's 0-7, never trained on
+    frame = songs_in[0].head(4).copy()
+    frame.loc[frame.index[[1, 3]], "time_signature"] = unseen
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    result = run_cli("predict", "--model", model_dir, tmp_path / "odd.csv", "-o", tmp_path / "out.csv")
+    assert result.returncode == 0 and result.stderr.count("songgenre: warning:") == 1, result.stderr
+    assert f"odd.csv: column 'time_signature' has values this model never saw in training in rows 2, 4 (e.g. {unseen};" in result.stderr
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 4
+
+
+def test_predict_to_a_folder_or_dash(model_dir, songs_in, tmp_path):
+    (tmp_path / "adir.csv").mkdir()
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "adir.csv")
+    assert result.returncode == 2 and f"{tmp_path / 'adir.csv'}: is a directory" in result.stderr and ".tmp" not in result.stderr
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "-")  # '-' is stdout, as without -o
+    assert result.returncode == 0 and len(pd.read_csv(io.StringIO(result.stdout))) == len(songs_in[0])
