@@ -52,7 +52,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #4484aa3f
+# %% ../nbs/07_cli.ipynb #67162e51
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -105,10 +105,11 @@ def older_model_warnings(model: GenreModel, directory: str | Path, evaluating: b
 def run(args: argparse.Namespace) -> int:
     "Carry out one parsed command; return the exit code."
     if args.command == "train":
-        model = train_genre_model(args.data, args.out, seed=args.seed, epochs=args.epochs)
+        source = find_songs_file(args.data)  # searched once: trained on, and named in the summary
+        model = train_genre_model(source, args.out, seed=args.seed, epochs=args.epochs)
         m = model.meta["metrics"]
         trained_on = model.meta["training_data"]
-        print(results_json({"model": str(args.out), "data": str(find_songs_file(args.data)),
+        print(results_json({"model": str(args.out), "data": str(source),
                             "rows_loaded": trained_on["rows_loaded"], "rows_used": trained_on["rows_used"],
                             "valid_accuracy": m["valid"]["accuracy"],
                             "test_accuracy": m["test"]["accuracy"], "test_calibration_error": m["test"]["calibration_error"],

@@ -268,7 +268,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #e12880e3
+# %% ../nbs/06_predict.ipynb #b0a316d1
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
@@ -288,12 +288,12 @@ def is_training_file(model: GenreModel, path: str | Path) -> bool:
     trained_on = model.meta.get("training_data", {}).get("sha256")
     return bool(trained_on) and Path(path).is_file() and sha256_file(path) == trained_on
 
-def warn_unseen_categories(features: pd.DataFrame, model: GenreModel, source: str) -> None:
-    "One warning per categorical feature with values the model never saw in training, naming the rows."
+def warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: GenreModel, source: str) -> None:
+    "One warning per categorical feature with values the model never saw in training (code 0 in `x_cat`), naming the rows."
     # such a value (a time signature of 0, a key of -1) passes the data contract but lands on a one-hot slot that
     # training never switched on: the genre still comes out, on weaker ground
-    for name in model.preprocessor.categorical:
-        unseen = ~features[name].isin(model.preprocessor.categories[name]).to_numpy()
+    for j, name in enumerate(model.preprocessor.categorical):
+        unseen = (x_cat[:, j] == 0).numpy()  # Preprocessor.transform's code for a value not seen in training
         if unseen.any():
             warnings.warn(f"{source}: column '{name}' has values this model never saw in training in "
                           f"{describe_rows(unseen)} (e.g. {features[name][unseen].iloc[0]}; seen: "
@@ -307,8 +307,8 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     if len(frame) == 0:
         raise SongDataError(f"{source}: has no rows")
     features = check_songs(canonical_songs(frame, source, require_genre=False), source, labelled=False)
-    warn_unseen_categories(features, model, source)
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
+    warn_unseen_categories(features, x_cat, model, source)
     proba = predict_proba(model.network, x_num, x_cat)
     top = np.argsort(-proba, axis=1)[:, :3]
     genres = np.asarray(GENRES, dtype=object)
@@ -326,8 +326,8 @@ def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
-    warn_unseen_categories(songs, model, source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
+    warn_unseen_categories(songs, x_cat, model, source)
     # songs the model was trained or tuned on score better than new ones: count them, so a reader can tell
     seen = None if model.seen_rows is None else int(np.isin(row_fingerprints(songs), model.seen_rows).sum())
     return {"rows": int(len(songs)), "rows_seen_in_training": seen,
