@@ -4,14 +4,17 @@
 
 # %% auto #0
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'KAGGLE_DATASET',
-           'KAGGLE_URL', 'PROJECT_ROOT', 'SongDataError', 'describe_rows', 'data_candidates', 'how_to_get_data',
-           'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns', 'read_table',
-           'match_columns', 'parse_features', 'parse_genres', 'canonical_songs', 'load_songs', 'results_json']
+           'KAGGLE_URL', 'PROJECT_ROOT', 'STDIN', 'SongDataError', 'describe_rows', 'data_candidates',
+           'how_to_get_data', 'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns',
+           'open_table', 'read_table', 'match_columns', 'parse_features', 'parse_genres', 'canonical_songs',
+           'load_songs', 'results_json']
 
-# %% ../nbs/00_data.ipynb #3621e079
+# %% ../nbs/00_data.ipynb #fce7b134
 import difflib
+import io
 import json
 import os
+import sys
 import zlib
 from pathlib import Path
 
@@ -55,7 +58,7 @@ def describe_rows(mask: pd.Series | np.ndarray, limit: int = 5) -> str:
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
-# %% ../nbs/00_data.ipynb #dfb4e193
+# %% ../nbs/00_data.ipynb #89234ce2
 def data_candidates() -> list[Path]:
     "The default places searched for the songs file, in order (after the argument and the variable)."
     places = []
@@ -75,8 +78,10 @@ def how_to_get_data() -> str:
             f"(or load_songs(download=True)).")
 
 def missing_file_reason(path: Path) -> str:
-    "Why `path` cannot be read as a file: it is a folder, or it does not exist."
-    return "is a directory, not a file" if path.is_dir() else "file not found"
+    "Why `path` cannot be read as a file: it is a folder, something else that is not a file, or it does not exist."
+    if path.is_dir():
+        return "is a directory, not a file"
+    return "is not a regular file" if path.exists() else "file not found"
 
 def find_songs_file(path: str | Path | None = None) -> Path:
     "The songs file to read: `path`, then $SONGGENRE_DATA, then the default places."
@@ -108,7 +113,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #61932191
+# %% ../nbs/00_data.ipynb #64eb8d49
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -116,39 +121,60 @@ def refuse_duplicate_columns(names, source):
         raise SongDataError(f"{source}: duplicate column{'s' if len(duplicated) > 1 else ''} "
                             f"{', '.join(repr(c) for c in duplicated)}; keep one of each")
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    "Read a CSV or Parquet file into a frame, failing clearly on a missing, empty or unreadable file."
+STDIN = "-"  # the name that makes `read_table` (and `songgenre predict`) read standard input
+
+def open_table(path: str | Path) -> tuple:
+    "What `read_table` hands pandas for `path`: (the file or its bytes, whether it is Parquet, the CSV compression, the name to show)."
+    if str(path) == STDIN or (Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir()):
+        # standard input, a pipe (`<(zcat songs.csv.gz)`) or a device can be read once and has no size or extension:
+        # read its bytes, then tell Parquet and gzip by their first bytes
+        name = "standard input" if str(path) == STDIN else str(path)
+        try:
+            data = sys.stdin.buffer.read() if str(path) == STDIN else Path(path).read_bytes()
+        except OSError as e:
+            raise SongDataError(f"{name}: cannot be read ({e.strerror})") from None
+        if not data:
+            raise SongDataError(f"{name}: is empty")
+        return io.BytesIO(data), data[:4] == b"PAR1", "gzip" if data[:2] == b"\x1f\x8b" else None, name
     path = Path(path)
     if not path.is_file():
         raise SongDataError(f"{path}: {missing_file_reason(path)}")
     if path.stat().st_size == 0:
         raise SongDataError(f"{path}: file is empty")
+    return path, path.suffix.lower() in (".parquet", ".pq"), "infer", str(path)
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    "Read a CSV or Parquet file (or '-', standard input) into a frame, failing clearly on a missing, empty or unreadable file."
+    source, parquet, compression, path = open_table(path)
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
+        if parquet:
+            frame = pd.read_parquet(source)
         else:
             # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+            header = pd.read_csv(source, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
             refuse_duplicate_columns(header, path)
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
             # every column but the 13 features is read as text, so that `predict` carries ids and notes through
             # exactly as written ('0001' stays '0001', 'TRUE' stays 'TRUE', an integer column with a blank gains no
             # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
             features = {f.lower() for f in FEATURES}
             text = {i: str for i, name in enumerate(header) if str(name).strip().lower() not in features}
-            frame = pd.read_csv(path, low_memory=False, keep_default_na=False, na_values=[""], dtype=text)
+            frame = pd.read_csv(source, low_memory=False, keep_default_na=False, na_values=[""], dtype=text,
+                                compression=compression)
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
         raise SongDataError(f"{path}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error) as e:
         # EOFError and zlib.error: a truncated or damaged .gz
-        raise SongDataError(f"{path}: cannot be read as a {'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} table ({str(e).splitlines()[0]})") from None
+        raise SongDataError(f"{path}: cannot be read as a {'Parquet' if parquet else 'CSV'} table ({str(e).splitlines()[0]})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise SongDataError(f"{path}: has a header but no rows")
     return frame
 
-# %% ../nbs/00_data.ipynb #36fdf71e
+# %% ../nbs/00_data.ipynb #b2d8048d
 def match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[str, str]:
     "Map each wanted column to the frame's column of that name (case and spaces ignored); fail naming the missing ones."
     refuse_duplicate_columns(frame.columns, source)
@@ -185,7 +211,9 @@ def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             example = values[text].iloc[0]
             raise SongDataError(f"{source}: column '{name}' has text in {describe_rows(text)} (e.g. {example!r}); expected numbers")
         if missing.any():
-            raise SongDataError(f"{source}: column '{name}' has missing values (NaN) in {describe_rows(missing)}")
+            # pandas reads the cells of a CSV row with too few fields as missing too
+            raise SongDataError(f"{source}: column '{name}' has missing values (NaN, an empty cell or a row with too few "
+                                f"fields) in {describe_rows(missing)}")
         if not np.isfinite(numbers).all():
             raise SongDataError(f"{source}: column '{name}' has infinite values in {describe_rows(~np.isfinite(numbers))}")
         if name in INTEGER_FEATURES:

@@ -41,8 +41,8 @@ def model_dir(tmp_path_factory):
     return out
 
 
-def run_cli(*args, cwd=None, env=None):
-    "Run the `songgenre` console script; the completed process."
+def run_cli(*args, cwd=None, env=None, stdin=None):
+    "Run the `songgenre` console script (with `stdin`, a text, on its standard input); the completed process."
     exe = Path(sys.executable).parent / "songgenre"
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd, input=stdin,
                           env={**os.environ, **(env or {})}, timeout=600)

@@ -70,7 +70,7 @@ BAD_INPUTS = [
     ("text in a numeric column", lambda f: f.astype({"loudness": object}).assign(loudness=lambda g: g["loudness"].where(g.index != 4, "loud")),
      r"column 'loudness' has text in row 5 \(e\.g\. 'loud'\)"),
     ("NaN in a feature", lambda f: f.assign(valence=lambda g: g["valence"].where(~g.index.isin([2, 7]))),
-     r"column 'valence' has missing values \(NaN\) in rows 3, 8"),
+     r"column 'valence' has missing values \(NaN, an empty cell or a row with too few fields\) in rows 3, 8"),
     ("unknown genre", lambda f: f.assign(genre=lambda g: g["genre"].where(g.index != 0, "Polka")), r"column 'genre' has unknown genres in row 1"),
     ("fraction in key", lambda f: f.assign(key=lambda g: g["key"].astype(float).where(g.index != 1, 2.5)), r"column 'key' must hold whole numbers; fractions in row 2"),
 ]
@@ -93,7 +93,7 @@ def test_bad_input_gets_one_clear_error(case, damage, message, small_csv, tmp_pa
 def test_contract_names_column_check_and_rows():
     songs = load_songs(RAW_SAMPLE).head(5)
     songs.loc[3, "danceability"] = 1.5
-    with pytest.raises(SongDataError, match=r"column 'danceability' fails in_range.* in row 4"):
+    with pytest.raises(SongDataError, match=r"column 'danceability' is out of range \(at least 0, at most 1\) in row 4"):
         check_songs(songs, "sample")
 
 

@@ -240,10 +240,13 @@ CLI_BAD_INPUT = [
     ("empty file", "", "file is empty"),
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
     ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
-    ("NaN in a feature", lambda f: f.assign(energy=lambda g: g["energy"].where(np.arange(len(g)) != 0)), "column 'energy' has missing values (NaN) in row 1"),
+    ("NaN in a feature", lambda f: f.assign(energy=lambda g: g["energy"].where(np.arange(len(g)) != 0)), "column 'energy' has missing values (NaN, an empty cell or a row with too few fields) in row 1"),
     ("a repeated header", lambda f: f.rename(columns={"liveness": "energy"}), "duplicate column 'energy'"),
     ("two spellings of a column", lambda f: f.assign(Energy=0.5), "columns 'energy' and 'Energy' both name 'energy'"),
     ("semicolon-separated", lambda f: f.to_csv(sep=";", index=False), "is the file separated by ';'"),
+    ("a row cut short", lambda f: "\n".join(",".join(line.split(",")[:5]) if i == 2 else line  # 5 features, then nothing
+                                             for i, line in enumerate(f.to_csv(index=False).splitlines())) + "\n",
+     "column 'speechiness' has missing values (NaN, an empty cell or a row with too few fields) in row 2"),
 ]
 
 
@@ -437,3 +440,31 @@ def test_predict_to_a_folder_or_dash(model_dir, songs_in, tmp_path):
     assert result.returncode == 2 and f"{tmp_path / 'adir.csv'}: is a directory" in result.stderr and ".tmp" not in result.stderr
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "-")  # '-' is stdout, as without -o
     assert result.returncode == 0 and len(pd.read_csv(io.StringIO(result.stdout))) == len(songs_in[0])
+
+
+def test_predict_reads_standard_input_and_never_overwrites_its_input(model_dir, songs_in, tmp_path):
+    frame, path = songs_in
+    from_file = run_cli("predict", "--model", model_dir, path)
+    piped = run_cli("predict", "--model", model_dir, "-", stdin=path.read_text())  # `... | songgenre predict --model m -`
+    assert piped.returncode == 0 and piped.stdout == from_file.stdout and len(piped.stdout.splitlines()) == len(frame) + 1
+    bad = run_cli("predict", "--model", model_dir, "-", stdin=frame.assign(tempo="fast").to_csv(index=False))
+    assert bad.returncode == 2 and bad.stderr.startswith("songgenre: error: standard input: column 'tempo' has text in rows 1, 2")
+    before = path.read_bytes()
+    (tmp_path / "link.csv").symlink_to(path)
+    for same in (path, tmp_path / "." / path.name, tmp_path / "link.csv"):  # the input, under any name
+        result = run_cli("predict", "--model", model_dir, path, "-o", same)
+        assert result.returncode == 2 and result.stderr == f"songgenre: error: {same}: is the input file; write the predictions to another file\n"
+    assert path.read_bytes() == before
+    empty = run_cli("predict", "--model", model_dir, "/dev/null")  # a device is read, not called missing
+    assert empty.returncode == 2 and empty.stderr == "songgenre: error: /dev/null: is empty\n"
+
+
+def test_predict_writes_through_a_link_and_names_the_gzip_member(model_dir, songs_in, tmp_path):
+    real = tmp_path / "archive" / "2026-11-25.csv.gz"
+    real.parent.mkdir()
+    real.write_bytes(b"")
+    (tmp_path / "latest.csv.gz").symlink_to(real)
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "latest.csv.gz")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "latest.csv.gz").is_symlink() and len(pd.read_csv(real)) == len(songs_in[0])
+    assert real.read_bytes()[10:25] == b"2026-11-25.csv\x00"  # `gunzip -N` restores the output's name
