@@ -24,17 +24,21 @@ from .data import STDIN, SongDataError, find_songs_file, read_table, results_jso
 from .predict import (FORMAT_VERSION, READABLE_VERSIONS, GenreModel, ModelError, evaluate_model, is_training_file,
                                load_model, predict_genres, train_genre_model)
 
-# %% ../nbs/07_cli.ipynb #d5431d93
+# %% ../nbs/07_cli.ipynb #2334b3c7
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
     if path.is_dir():
         raise SongDataError(f"{path}: is a directory; -o names the file to write")
-    kind = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    # through a symbolic link: the file it points to is replaced (and its name picks the kind), the link stays
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.is_symlink():  # realpath gives up on a loop of links
+        raise SongDataError(f"{path}: is a symbolic link that leads back to itself")
+    if target != path and not target.parent.is_dir():  # a link to a folder that is gone: not ours to create
+        raise SongDataError(f"{path}: is a symbolic link to {target}, whose folder does not exist")
+    kind = "".join(target.suffixes[-2:]).lower() if target.suffix.lower() == ".gz" else target.suffix.lower()
     if kind not in (".csv", ".csv.gz", ".parquet", ".pq"):
         raise SongDataError(f"{path}: unsupported output type {kind or 'without an extension'!r}; use .csv, .csv.gz, .parquet or .pq")
-    # through a symbolic link: the file it points to is replaced and the link stays a link
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):  # a file stands where a folder of the path should be
@@ -44,13 +48,16 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     except OSError as e:  # name the file the user asked for, not the temporary one
         raise type(e)(e.errno, e.strerror, str(path)) from None
     os.close(fd)
+    # mkstemp makes the file private: a new output is an ordinary file (the umask decides), a replaced one keeps
+    # its permissions (a private predictions file stays private)
     umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; the output is an ordinary file
+    os.chmod(tmp, target.stat().st_mode & 0o7777 if target.is_file() else 0o666 & ~umask)
     try:
         if kind in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=False)
         elif kind == ".csv.gz":  # compressed here, so the gzip header names the output, not the temporary file
-            with open(tmp, "wb") as raw, gzip.GzipFile(target.name, "wb", fileobj=raw) as packed, \
+            inner = target.name[:-3]  # the name `gunzip -N` restores (gzip itself strips only a lower-case .gz)
+            with open(tmp, "wb") as raw, gzip.GzipFile(inner, "wb", fileobj=raw) as packed, \
                  io.TextIOWrapper(packed, encoding="utf-8", newline="") as text:
                 frame.to_csv(text, index=False)
         else:
@@ -61,7 +68,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #53295105
+# %% ../nbs/07_cli.ipynb #b37b5fe8
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -112,10 +119,12 @@ def older_model_warnings(model: GenreModel, directory: str | Path, evaluating: b
     return notes
 
 def same_file(a: str | Path, b: str | Path) -> bool:
-    "Whether the paths `a` and `b` both exist and are one file (the same name, a link to it, or another spelling)."
+    "Whether `a` ('-': standard input) and the path `b` both exist and are one file (the same name, a link, another spelling)."
     try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist
+        # `songgenre predict - -o songs.csv < songs.csv`: standard input is that file too
+        first = os.fstat(sys.stdin.fileno()) if str(a) == STDIN else os.stat(a)
+        return os.path.samestat(first, os.stat(b))
+    except (OSError, ValueError, AttributeError):  # one does not exist; standard input closed or not a file
         return False
 
 def run(args: argparse.Namespace) -> int:
@@ -132,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                             "temperature": float(model.network.temperature), "best_epoch": model.meta["best_epoch"]}, indent=None))
     elif args.command == "predict":
         input_name = "standard input" if args.input == STDIN else args.input
-        if args.output not in (None, STDIN) and args.input != STDIN and same_file(args.input, args.output):
+        if args.output not in (None, STDIN) and same_file(args.input, args.output):
             # the predictions hold every input column, but rewriting the input in place is never what was meant
             raise SongDataError(f"{args.output}: is the input file; write the predictions to another file")
         model = load_model(args.model)

@@ -1,7 +1,10 @@
 """The saved model, `predict_genres`, and the `songgenre` command line, good and bad input."""
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -458,17 +461,42 @@ def test_predict_reads_standard_input_and_never_overwrites_its_input(model_dir, 
     for same in (path, tmp_path / "." / path.name, tmp_path / "link.csv"):  # the input, under any name
         result = run_cli("predict", "--model", model_dir, path, "-o", same)
         assert result.returncode == 2 and result.stderr == f"songgenre: error: {same}: is the input file; write the predictions to another file\n"
+    with open(path) as same:  # `songgenre predict - -o new_songs.csv < new_songs.csv`
+        result = subprocess.run([shutil.which("songgenre", path=os.path.dirname(sys.executable)), "predict", "--model",
+                                 str(model_dir), "-", "-o", str(path)], stdin=same, capture_output=True, text=True)
+    assert result.returncode == 2 and "is the input file" in result.stderr
     assert path.read_bytes() == before
-    empty = run_cli("predict", "--model", model_dir, "/dev/null")  # a device is read, not called missing
-    assert empty.returncode == 2 and empty.stderr == "songgenre: error: /dev/null: is empty\n"
+    for device, message in (("/dev/null", "is empty"), ("/dev/zero", "is a device or a socket, not a file")):
+        result = run_cli("predict", "--model", model_dir, device)  # /dev/null is empty, not missing; /dev/zero never ends
+        assert result.returncode == 2 and result.stderr == f"songgenre: error: {device}: {message}\n"
+    closed = subprocess.run([shutil.which("songgenre", path=os.path.dirname(sys.executable)), "predict", "--model",
+                             str(model_dir), "-"], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    assert closed.returncode == 2 and closed.stderr == "songgenre: error: standard input: is empty\n"
 
 
 def test_predict_writes_through_a_link_and_names_the_gzip_member(model_dir, songs_in, tmp_path):
-    real = tmp_path / "archive" / "2026-11-25.csv.gz"
+    real = tmp_path / "archive" / "2026-11-25.CSV.GZ"
     real.parent.mkdir()
     real.write_bytes(b"")
-    (tmp_path / "latest.csv.gz").symlink_to(real)
-    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "latest.csv.gz")
+    real.chmod(0o600)  # private: replacing it keeps it private
+    (tmp_path / "latest").symlink_to(real)  # the target's name says what to write
+    result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "latest")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "latest.csv.gz").is_symlink() and len(pd.read_csv(real)) == len(songs_in[0])
-    assert real.read_bytes()[10:25] == b"2026-11-25.csv\x00"  # `gunzip -N` restores the output's name
+    assert (tmp_path / "latest").is_symlink() and len(pd.read_csv(real, compression="gzip")) == len(songs_in[0])
+    assert real.read_bytes()[10:25] == b"2026-11-25.CSV\x00"  # `gunzip -N` restores the output's name, .GZ dropped
+    assert real.stat().st_mode & 0o777 == 0o600
+    (tmp_path / "loop_a.csv").symlink_to(tmp_path / "loop_b.csv")
+    (tmp_path / "loop_b.csv").symlink_to(tmp_path / "loop_a.csv")
+    (tmp_path / "gone.csv").symlink_to(tmp_path / "no_such_folder" / "out.csv")
+    for link, message in (("loop_a.csv", "is a symbolic link that leads back to itself"),
+                          ("gone.csv", f"is a symbolic link to {tmp_path / 'no_such_folder' / 'out.csv'}, whose folder does not exist")):
+        result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / link)
+        assert result.returncode == 2 and result.stderr == f"songgenre: error: {tmp_path / link}: {message}\n"
+        assert (tmp_path / link).is_symlink()
+    assert not (tmp_path / "no_such_folder").exists()
+
+
+def test_train_names_the_file_it_learns_from(tmp_path):
+    result = run_cli("train", "--data", "-", "--out", tmp_path / "m", stdin="")
+    assert result.returncode == 2 and result.stderr.startswith("songgenre: error: -: the songs to train on are read from a named file")
+    assert not (tmp_path / "m").exists()
