@@ -68,16 +68,16 @@ def read_feature(songs: pd.DataFrame, feature: str) -> str:
     return (f"Median {LABELS[feature].split(' (')[0]} runs from {medians.iloc[-1]:.2f}{unit} ({medians.index[-1]}) to "
             f"{medians.iloc[0]:.2f}{unit} ({medians.index[0]}); the middle halves of those two genres {overlap}.")
 
-# %% ../nbs/03_charts.ipynb #e2da50b3
+# %% ../nbs/03_charts.ipynb #bf393787
 def plot_categorical_by_genre(songs: pd.DataFrame, feature: str, ax=None):
     "Stacked bars: the share of each value of a categorical feature within each genre."
     shares = pd.crosstab(songs["genre"].astype(str), songs[feature], normalize="index")
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.5))
     shares.plot.barh(stacked=True, ax=ax, width=0.8, colormap="tab20", legend=False)
-    ax.legend(title=feature, fontsize=6, title_fontsize=7, ncol=min(len(shares.columns), 6),
+    ax.legend(title=LABELS[feature], fontsize=8, title_fontsize=9, ncol=min(len(shares.columns), 6),
               loc="lower center", bbox_to_anchor=(0.5, 1.07))
-    ax.set(title=f"{feature} by genre", xlabel=f"share of the genre's songs ({LABELS[feature]})", ylabel="genre")
+    ax.set(title=f"{feature} by genre", xlabel="share of the genre's songs", ylabel="genre")
     return ax.figure
 
 def plot_all_features(songs: pd.DataFrame):

@@ -79,7 +79,7 @@ def fit_preprocessor(train: pd.DataFrame, method: str = "quantile", n_quantiles:
     return Preprocessor("quantile", continuous, categorical, quantiles=np.quantile(x, levels, axis=0).T.tolist(),
                         categories=categories)
 
-# %% ../nbs/04_model.ipynb #9518840f
+# %% ../nbs/04_model.ipynb #fa1abff9
 @dataclass
 class ModelConfig:
     "Every choice that defines a model and its training."
@@ -112,7 +112,7 @@ OURS = ModelConfig(widths=(256, 256), dropout=0.1, embedding="ple", n_bins=32, d
                    lr=2e-3, weight_decay=3e-4, label_smoothing=0.1, batch_size=512, max_epochs=30, patience=8,
                    calibrate=True)
 # The same recipe as a TabM ensemble of 4: no better on average over three validation splits (bench/results/recipe_search.json),
-# about 4x slower to train and to predict on a 2-core CPU; kept as a named configuration and compared in every run
+# 3-4x slower to train and 3.5x slower to predict on a 2-core CPU; kept as a named configuration and compared in every run
 OURS_TABM = replace(OURS, k=4)
 
 class MaskDropout(nn.Module):
