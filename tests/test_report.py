@@ -47,6 +47,7 @@ def test_every_page_renders_in_chromium(quick_report, browser):
             assert images, f"{page.name}: no images"
         broken = [alt for done, width, alt in images if not done or width == 0]
         assert not broken, f"{page.name}: images that did not load: {broken}"
+        assert all(alt and not alt.startswith(("No description", "data:")) for *_, alt in images), f"{page.name}: an image without alt text"
         text = browser.execute_script("return document.body.innerText")
         assert "Traceback (most recent call last)" not in text, page.name
         errors = browser.execute_script(
