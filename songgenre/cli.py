@@ -24,7 +24,7 @@ from .data import STDIN, SongDataError, find_songs_file, read_table, results_jso
 from .predict import (FORMAT_VERSION, READABLE_VERSIONS, GenreModel, ModelError, evaluate_model, is_training_file,
                                load_model, predict_genres, train_genre_model)
 
-# %% ../nbs/07_cli.ipynb #2334b3c7
+# %% ../nbs/07_cli.ipynb #576465ae
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
@@ -49,9 +49,9 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
         raise type(e)(e.errno, e.strerror, str(path)) from None
     os.close(fd)
     # mkstemp makes the file private: a new output is an ordinary file (the umask decides), a replaced one keeps
-    # its permissions (a private predictions file stays private)
+    # its permissions (a private predictions file stays private); set once written, so a read-only one works too
     umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, target.stat().st_mode & 0o7777 if target.is_file() else 0o666 & ~umask)
+    mode = target.stat().st_mode & 0o777 if target.is_file() else 0o666 & ~umask
     try:
         if kind in (".parquet", ".pq"):
             frame.to_parquet(tmp, index=False)
@@ -62,13 +62,14 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
                 frame.to_csv(text, index=False)
         else:
             frame.to_csv(tmp, index=False)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #b37b5fe8
+# %% ../nbs/07_cli.ipynb #fd0be4c3
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -161,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         metrics = evaluate_model(read_table(args.data), model, source=data_name)
         # songs the model was trained or tuned on score better than new ones: a reader comparing these metrics
         # with the held-out test metrics should know
-        if is_training_file(model, args.data):
+        if args.data != STDIN and is_training_file(model, args.data):
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
         elif metrics["rows_seen_in_training"]:

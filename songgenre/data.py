@@ -6,7 +6,7 @@
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'STDIN',
            'KAGGLE_DATASET', 'KAGGLE_URL', 'PROJECT_ROOT', 'MAGIC', 'SongDataError', 'describe_rows', 'data_candidates',
            'how_to_get_data', 'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns',
-           'table_kind', 'open_table', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
+           'table_kind', 'is_stream', 'open_table', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
            'canonical_songs', 'load_songs', 'results_json']
 
 # %% ../nbs/00_data.ipynb #84715da9
@@ -119,7 +119,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #0283cd56
+# %% ../nbs/00_data.ipynb #4a261ba4
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -138,6 +138,11 @@ def table_kind(head: bytes) -> tuple[bool, str | None]:
             return kind == "parquet", None if kind == "parquet" else kind
     return False, None
 
+def is_stream(status: os.stat_result) -> bool:
+    "Whether a file with this `os.stat` result is read to its end like a pipe: a pipe, a socket, or /dev/null."
+    # any other device would never end (/dev/zero) or waits for typing (a terminal)
+    return stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode) or os.path.samestat(status, os.stat(os.devnull))
+
 def open_table(path: str | Path) -> tuple:
     "What `read_table` hands pandas for `path`: (the file or its bytes, whether it is Parquet, the CSV's compression, the name to show)."
     # the kind is told by the first bytes, not the name: standard input has no name, and a Parquet file saved as
@@ -148,36 +153,42 @@ def open_table(path: str | Path) -> tuple:
             raise SongDataError(f"{name}: is closed; pipe a file in, or name it instead of '-'")
         if sys.stdin.isatty():  # nothing was piped in: reading would wait for typing
             raise SongDataError(f"{name}: is a terminal; pipe a file in (`... - < songs.csv`), or name it instead of '-'")
-        read = sys.stdin.buffer.read
+        try:
+            status = os.fstat(sys.stdin.fileno())
+        except (OSError, ValueError):  # replaced in-process by a stream without a file descriptor: read it
+            status = None
+        if status is not None and not stat.S_ISREG(status.st_mode) and not is_stream(status):  # `- < /dev/zero`
+            raise SongDataError(f"{name}: is a device, not a file or a pipe")
+        buffer = getattr(sys.stdin, "buffer", None)  # a text-only stand-in (io.StringIO) has none
+        read = buffer.read if buffer is not None else lambda: sys.stdin.read().encode()
     else:
         name = str(path)
         try:
-            mode = os.stat(path).st_mode
+            status = os.stat(path)
         except FileNotFoundError:
             raise SongDataError(f"{name}: file not found") from None
         except OSError as e:
-            raise SongDataError(f"{name}: cannot be read ({e.strerror})") from None
-        if stat.S_ISDIR(mode):
+            raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
+        if stat.S_ISDIR(status.st_mode):
             raise SongDataError(f"{name}: is a directory, not a file")
-        if stat.S_ISREG(mode):
+        if stat.S_ISREG(status.st_mode):
             try:
                 with open(path, "rb") as file:
                     head = file.read(8)
             except OSError as e:
-                raise SongDataError(f"{name}: cannot be read ({e.strerror})") from None
+                raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
             if not head:
                 raise SongDataError(f"{name}: file is empty")
             return Path(path), *table_kind(head), name
-        # a pipe (`<(zcat songs.csv.gz)`) is read like standard input; a device would never end (/dev/zero), but
-        # /dev/null is plainly empty
-        if not stat.S_ISFIFO(mode) and not os.path.samefile(path, os.devnull):
-            raise SongDataError(f"{name}: is a device or a socket, not a file")
+        # a pipe (`<(zcat songs.csv.gz)`) is read like standard input
+        if not is_stream(status):
+            raise SongDataError(f"{name}: is a device, not a file or a pipe")
         read = Path(path).read_bytes
     # standard input or a pipe can be read once and has no size: read it whole, then tell its kind
     try:
         data = read()
     except OSError as e:
-        raise SongDataError(f"{name}: cannot be read ({e.strerror})") from None
+        raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
     if not data:
         raise SongDataError(f"{name}: is empty")
     return io.BytesIO(data), *table_kind(data[:8]), name
@@ -208,9 +219,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error, ImportError) as e:
         # EOFError and zlib.error: a truncated or damaged .gz; ImportError: .zst without the zstandard package
         reason = str(e).splitlines()[0]
-        if fields := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):  # pandas counts the header
+        # the file's line (pandas counts the header and blank lines), not a data row: said as "line"
+        if fields := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):
             expected, line, saw = map(int, fields.groups())
-            raise SongDataError(f"{path}: row {line - 1} has {saw} fields, the header {expected}") from None
+            raise SongDataError(f"{path}: line {line} has {saw} fields, the header {expected}") from None
         raise SongDataError(f"{path}: cannot be read as a {'Parquet' if parquet else 'CSV'} table ({reason})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:

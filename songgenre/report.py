@@ -160,7 +160,7 @@ def render_chapter(executed: Path, target: Path) -> Path:
     target.write_text(body, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #2b4f3813
+# %% ../nbs/08_report.ipynb #fdbc3f51
 def _pct(x: float) -> str:
     return f"{x:.2%}"
 
@@ -213,8 +213,9 @@ def render_index(data_dir: Path, target: Path, profile: str) -> Path:
     base = dr.get("base_config", {})
     dropout_setup = (f"a plain MLP ({len(base['widths'])} hidden layers of {', '.join(map(str, sorted(set(base['widths']))))}, "
                      f"{'no numeric embeddings' if base['embedding'] == 'none' else base['embedding'] + ' embeddings'}, "
-                     f"{'no weight decay or label smoothing' if not base['weight_decay'] and not base['label_smoothing'] else 'other regularisers on'}: "
-                     "simpler than ours, so that dropout is its one regulariser)" if base else "one plain MLP")
+                     + ("no weight decay or label smoothing: simpler than ours, so that dropout is its one regulariser)"
+                        if not base["weight_decay"] and not base["label_smoothing"] else "with weight decay or label smoothing)")
+                     if base else "one plain MLP")
     ceiling = (f" Rows are the true genre, each summing to 1. Some tracks are filed under several genres with the same "
                f"features; a model gives such a track one genre, so no model of these features can score above "
                f"{ev['accuracy_ceiling']:.1%} on these test splits." if ev.get("accuracy_ceiling") else "")

@@ -6,12 +6,13 @@
 __all__ = ['song_contract', 'check_in_words', 'check_songs', 'feature_signal', 'plot_feature_signal', 'plot_feature_correlation',
            'strongest_pairs', 'leakage_audit', 'name_fill_by_genre']
 
-# %% ../nbs/02_validate.ipynb #a72355d2
-import matplotlib.pyplot as plt
+# %% ../nbs/02_validate.ipynb #c78f14f4
+# matplotlib and seaborn are imported by the two plotting functions, not here: `songgenre predict` needs only
+# `check_songs` from this module, and importing them cost it ~0.5 s of its ~3 s start (and a cache warning
+# for a service account without a writable home)
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import seaborn as sns
 from scipy.stats import kruskal
 from sklearn.feature_selection import mutual_info_classif
 
@@ -55,7 +56,7 @@ def check_songs(frame: pd.DataFrame, source: str = "frame", labelled: bool = Tru
             problems.append(f"column '{column}' {check_in_words(column, check)} in {rows}")
         raise SongDataError(f"{source}: breaks the songs contract: " + "; ".join(problems)) from None
 
-# %% ../nbs/02_validate.ipynb #645bd294
+# %% ../nbs/02_validate.ipynb #d49792f4
 def feature_signal(songs: pd.DataFrame, sample_frac: float = 1.0, seed: int = 0) -> pd.DataFrame:
     "Per feature: mutual information with the genre, Kruskal-Wallis H, p-value and epsilon squared, best first."
     sample = songs.sample(frac=sample_frac, random_state=seed) if sample_frac < 1 else songs
@@ -71,6 +72,7 @@ def feature_signal(songs: pd.DataFrame, sample_frac: float = 1.0, seed: int = 0)
 
 def plot_feature_signal(signal: pd.DataFrame):
     "Bar charts of mutual information and Kruskal-Wallis effect size per feature."
+    import matplotlib.pyplot as plt, seaborn as sns
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     sns.barplot(signal, y="feature", x="mutual_information", ax=axes[0], color="tab:blue")
     axes[0].set(title="Mutual information with genre", xlabel="mutual information (nats)", ylabel="feature")
@@ -79,9 +81,10 @@ def plot_feature_signal(signal: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_validate.ipynb #c87ccde6
+# %% ../nbs/02_validate.ipynb #959efbcb
 def plot_feature_correlation(songs: pd.DataFrame):
     "Heatmap of the Spearman correlation between the 13 features; returns (figure, correlation)."
+    import matplotlib.pyplot as plt, seaborn as sns
     corr = songs[FEATURES].corr(method="spearman")
     fig, ax = plt.subplots(figsize=(8.5, 7))
     sns.heatmap(corr, mask=np.triu(np.ones_like(corr, bool), 1), cmap="vlag", vmin=-1, vmax=1,
