@@ -279,7 +279,7 @@ def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         parsed[name] = numbers.to_numpy()
     return pd.DataFrame(parsed, index=frame.index)
 
-# %% ../nbs/00_data.ipynb #5ff697af
+# %% ../nbs/00_data.ipynb #070c0efd
 def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
     "The `genre` column as a categorical of the 15 genres; fails naming rows that are missing or unknown."
     column = match_columns(frame, ["genre"], source)["genre"]
@@ -297,7 +297,7 @@ def canonical_songs(raw: pd.DataFrame, source: str, require_genre: bool = True) 
     songs = parse_features(raw, source)
     if require_genre:  # prediction leaves any genre column of the input alone
         songs["genre"] = parse_genres(raw, source)
-    lower = {c.lower(): c for c in raw.columns}
+    lower = {str(c).lower(): c for c in raw.columns}  # a frame's column can be named 0, or NaN
     if "id" in lower:
         songs["track_id"] = raw[lower["id"]].astype("string")
     for name in ("song_name", "title"):
@@ -306,7 +306,7 @@ def canonical_songs(raw: pd.DataFrame, source: str, require_genre: bool = True) 
     songs = songs.reset_index(drop=True)
     songs.attrs["source"] = source
     songs.attrs["set_aside"] = {c: NON_FEATURES.get(c, "not an audio feature") for c in raw.columns
-                                if c not in FEATURES and c.lower() != "genre"}
+                                if c not in FEATURES and str(c).lower() != "genre"}
     return songs
 
 def load_songs(path: str | Path | None = None,  # explicit file; else $SONGGENRE_DATA, data/, ../shared/data/

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'META', 'SEEN_ROWS', 'CHECKSUM',
-           'PREDICTION_COLUMNS', 'ModelError', 'GenreModel', 'row_fingerprints', 'sha256_file', 'replace_dir',
-           'check_model_target', 'meta_checksum', 'save_model', 'read_meta', 'check_preprocessor', 'load_model',
-           'train_genre_model', 'check_frame', 'is_training_file', 'warn_unseen_categories', 'predict_genres',
-           'evaluate_model']
+           'PREDICTION_COLUMNS', 'ModelError', 'UnseenCategoryWarning', 'GenreModel', 'row_fingerprints', 'sha256_file',
+           'replace_dir', 'check_model_target', 'meta_checksum', 'save_model', 'read_meta', 'check_preprocessor',
+           'read_model', 'save_in_progress', 'directory_identity', 'load_model', 'train_genre_model', 'check_frame',
+           'is_training_file', 'warn_unseen_categories', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #060ac803
+# %% ../nbs/06_predict.ipynb #8a12dbf0
 import hashlib
 import json
 import os
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors, load_file, save_file
 
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks
@@ -34,7 +34,7 @@ from .model import (OURS, TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocesso
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #7dad959d
+# %% ../nbs/06_predict.ipynb #eae025df
 MODEL_FORMAT = "songgenre-model"
 # 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature (a reader of an
 # older version cannot load it)
@@ -45,6 +45,9 @@ SEEN_ROWS = "seen_row_fingerprints"  # the key of the fingerprints in model.safe
 
 class ModelError(ValueError):
     "A model directory that is missing, corrupt, truncated or incompatible; the message names the file."
+
+class UnseenCategoryWarning(UserWarning):
+    "Songs with a key, mode or time signature the model never saw in training (their own category, so a service can filter it)."
 
 @dataclass
 class GenreModel:
@@ -135,7 +138,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #89890349
+# %% ../nbs/06_predict.ipynb #9d14ee44
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
@@ -151,6 +154,8 @@ def read_meta(directory: Path) -> dict:
         raise ModelError(f"{meta_file}: missing; {directory} is not a songgenre model directory")
     try:
         meta = json.loads(meta_file.read_text())
+    except FileNotFoundError:  # gone since the check above: a save is replacing the directory
+        raise ModelError(f"{meta_file}: missing; {directory} is not a songgenre model directory") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelError(f"{meta_file}: corrupt or truncated JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
@@ -200,17 +205,20 @@ def check_preprocessor(pre: Preprocessor, meta_file: Path) -> Preprocessor:
             refuse(f"the categories of '{name}' must be distinct whole numbers")
     return pre
 
-def load_model(directory: str | Path, device: torch.device | None = None) -> GenreModel:
-    "Load and check a saved model; `ModelError` naming the file if it is missing, corrupt or incompatible."
-    directory = Path(directory)
+def read_model(directory: Path, device: torch.device | None = None) -> GenreModel:
+    "One attempt of `load_model`: read and check the model in `directory`."
     meta = read_meta(directory)
     weights = directory / WEIGHTS
-    if not weights.is_file():
-        raise ModelError(f"{weights}: missing")
-    if sha256_file(weights) != meta["weights_sha256"]:
+    try:
+        # read once, then hashed and parsed from the same bytes: a save replacing the file in between cannot pair
+        # one model's weights with the other's model.json (the hash would not match)
+        raw = weights.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise ModelError(f"{weights}: missing") from None
+    if hashlib.sha256(raw).hexdigest() != meta["weights_sha256"]:
         raise ModelError(f"{weights}: corrupt or truncated (its SHA-256 does not match model.json)")
     try:
-        state = load_file(weights)
+        state = load_safetensors(raw)
         seen = state.pop(SEEN_ROWS, None)
         seen = None if seen is None else seen.numpy().view(np.uint64)  # the bits save_model stored
         config = ModelConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
@@ -239,6 +247,36 @@ def load_model(directory: str | Path, device: torch.device | None = None) -> Gen
         raise ModelError(f"{directory / META}: changed after it was saved (its checksum does not match its contents); "
                          "restore the file as saved, or retrain the model")
     return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta, seen)
+
+def save_in_progress(directory: Path) -> bool:
+    "Whether a `save_model` into `directory` is running (or was killed): its new or previous copy lies beside it."
+    return any(directory.parent.glob(f".{directory.name}.tmp-*")) or any(directory.parent.glob(f".{directory.name}.old-*"))
+
+def directory_identity(directory: Path) -> tuple | None:
+    "(device, inode) of `directory`, None when it is missing: a save renames a new directory into place, so it changes."
+    try:
+        status = directory.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+def load_model(directory: str | Path, device: torch.device | None = None,
+               wait: float = 2.0,  # seconds to wait for a save replacing the model right now
+               ) -> GenreModel:
+    "Load and check a saved model; `ModelError` naming the file if it is missing, corrupt or incompatible."
+    directory, deadline = Path(directory), time.monotonic() + wait
+    while True:
+        before = directory_identity(directory)
+        try:
+            return read_model(directory, device)
+        except ModelError:
+            # a nightly predict can meet a weekly train saving over the same model: for an instant the directory
+            # is gone, or a reader sees the old model.json beside the new weights. Read again when a save is under
+            # way or has just replaced the directory; a killed save leaves its copies, so its error comes after `wait`
+            replaced = directory_identity(directory) != before
+            if time.monotonic() >= deadline or not (replaced or save_in_progress(directory)):
+                raise
+            time.sleep(0.05)
 
 # %% ../nbs/06_predict.ipynb #0b72da5d
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
@@ -283,7 +321,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #b0a316d1
+# %% ../nbs/06_predict.ipynb #1ab7d37d
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
@@ -313,7 +351,7 @@ def warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: G
             warnings.warn(f"{source}: column '{name}' has values this model never saw in training in "
                           f"{describe_rows(unseen)} (e.g. {features[name][unseen].iloc[0]}; seen: "
                           f"{', '.join(map(str, model.preprocessor.categories[name]))}); their genres are less certain",
-                          stacklevel=3)
+                          UnseenCategoryWarning, stacklevel=3)
 
 def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> pd.DataFrame:
     "`frame` with the predicted genre, its probability and the top 3 genres and probabilities added."

@@ -513,3 +513,60 @@ def test_the_command_line_starts_without_the_plotting_libraries():
     loaded = subprocess.run([sys.executable, "-c", "import sys, songgenre.cli; print(sorted(m for m in sys.modules "
                              "if m.split('.')[0] in ('matplotlib', 'seaborn')))"], capture_output=True, text=True)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+
+
+def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_other(model, tmp_path):
+    # a nightly predict meeting a weekly train that saves over the same model: each load is one whole model
+    import threading, time
+    from songgenre.predict import GenreModel
+    first = torch.nn.utils.parameters_to_vector(model.network.parameters()).detach().clone()
+    other = GenreModel(load_model(save_model(model, tmp_path / "copy")).network, model.preprocessor, model.config,
+                       {**model.meta, "marker": "other"}, model.seen_rows)
+    with torch.no_grad():
+        next(other.network.parameters()).add_(1.0)  # other weights, and model.json says which
+    target, stop, errors = tmp_path / "live", threading.Event(), []
+    save_model(model, target)
+
+    def keep_saving():
+        while not stop.is_set():
+            for version in (other, model):
+                save_model(version, target)
+    saver = threading.Thread(target=keep_saving)
+    saver.start()
+    loads, deadline = 0, time.monotonic() + 4
+    try:
+        while time.monotonic() < deadline:
+            try:
+                loaded = load_model(target)
+            except ModelError as e:  # only a save that outlasts `wait` may show; none should here
+                errors.append(str(e))
+                continue
+            loads += 1
+            same_as_first = torch.equal(torch.nn.utils.parameters_to_vector(loaded.network.parameters()), first)
+            assert same_as_first == (loaded.meta.get("marker") != "other")
+    finally:
+        stop.set(); saver.join()
+    assert loads > 20 and not errors, (loads, errors[:3])
+
+
+def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, monkeypatch, capsys):
+    # `timeout`, systemd or a job runner stop a job with SIGTERM: the output and model being written are removed,
+    # what was there before stays, and the command says so (exit code 143, as for a process ended by SIGTERM)
+    import signal
+    import songgenre.predict
+    from songgenre import cli
+    killed = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM)
+    handler_before = signal.getsignal(signal.SIGTERM)
+    existing = tmp_path / "out.csv"
+    existing.write_text("previous\n")
+    monkeypatch.setattr(pd.DataFrame, "to_csv", killed)  # SIGTERM while the predictions are being written
+    assert cli.main(["predict", "--model", str(model_dir), str(songs_in[1]), "-o", str(existing)]) == 143
+    assert capsys.readouterr().err.endswith("songgenre: terminated\n") and existing.read_text() == "previous\n"
+    saved = save_model(model, tmp_path / "m")
+    before = (saved / WEIGHTS).read_bytes()
+    monkeypatch.setattr(songgenre.predict, "save_file", killed)  # SIGTERM while a model is being saved
+    monkeypatch.setattr(cli, "train_genre_model", lambda data, out, **kw: save_model(model, out))
+    assert cli.main(["train", "--data", str(FEATURES_FILE), "--out", str(saved)]) == 143
+    assert (saved / WEIGHTS).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "new_songs.csv", "out.csv"]  # no temporary left
+    assert signal.getsignal(signal.SIGTERM) == handler_before  # main() put the caller's handler back
