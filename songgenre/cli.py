@@ -26,7 +26,7 @@ from .data import STDIN, SongDataError, find_songs_file, read_table, results_jso
 from .predict import (FORMAT_VERSION, READABLE_VERSIONS, GenreModel, ModelError, evaluate_model, is_training_file,
                                load_model, predict_genres, train_genre_model)
 
-# %% ../nbs/07_cli.ipynb #aaf1aa64
+# %% ../nbs/07_cli.ipynb #dad1da0b
 def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
     "Write `frame` as CSV or Parquet (by extension) to a temporary name, then rename it to `path`."
     path = Path(path)
@@ -67,9 +67,10 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as e:
-        if e.filename:
+        if e.filename not in (None, tmp):
             raise
-        raise OSError(e.errno, e.strerror or str(e), str(path)) from None  # a full disk names no file: name the output
+        # a full disk names no file, a failed rename the temporary one: name the output asked for
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -138,7 +138,7 @@ def save_model(model: GenreModel, directory: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
-# %% ../nbs/06_predict.ipynb #9d14ee44
+# %% ../nbs/06_predict.ipynb #e2d5ce28
 def read_meta(directory: Path) -> dict:
     "The checked metadata of a model directory."
     if directory.exists() and not directory.is_dir():
@@ -173,8 +173,8 @@ def read_meta(directory: Path) -> dict:
 
 def check_preprocessor(pre: Preprocessor, meta_file: Path) -> Preprocessor:
     "`pre` if its parameters have the shapes and values `fit_preprocessor` writes; else ModelError naming model.json."
-    # checked for what it is, before the checksum: a model saved without one (before songgenre 0.1.0 wrote it)
-    # gets these checks too, and a damaged quantile table is named as such, not left to surface as an IndexError
+    # checked for what it is, before the checksum: a model saved before the checksum was added has none but
+    # gets these checks, and a damaged quantile table is named as such, not left to surface as an IndexError
     # in the middle of a prediction
     def refuse(what: str):
         raise ModelError(f"{meta_file}: corrupt model (preprocessor: {what})")
