@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['write_table_atomic', 'positive_int', 'seed_number', 'OneLineParser', 'build_parser', 'older_model_warnings',
-           'same_file', 'run', 'Terminated', 'raise_on_sigterm', 'main']
+           'same_file', 'run', 'Terminated', 'sigterm_raises', 'main']
 
-# %% ../nbs/07_cli.ipynb #a116d0d9
+# %% ../nbs/07_cli.ipynb #e62e2f25
 import argparse
+import contextlib
 import gzip
 import io
 import json
@@ -22,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 import songgenre
-from .data import STDIN, SongDataError, find_songs_file, read_table, results_json
+from .data import STDIN, SongDataError, find_songs_file, read_table, results_json, table_name
 from .predict import (FORMAT_VERSION, READABLE_VERSIONS, GenreModel, ModelError, evaluate_model, is_training_file,
                                load_model, predict_genres, train_genre_model)
 
@@ -76,7 +77,7 @@ def write_table_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #743c7224
+# %% ../nbs/07_cli.ipynb #653a0c19
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -153,14 +154,13 @@ def run(args: argparse.Namespace) -> int:
                             "test_accuracy": m["test"]["accuracy"], "test_calibration_error": m["test"]["calibration_error"],
                             "temperature": float(model.network.temperature), "best_epoch": model.meta["best_epoch"]}, indent=None))
     elif args.command == "predict":
-        input_name = "standard input" if args.input == STDIN else args.input
         if args.output not in (None, STDIN) and same_file(args.input, args.output):
             # the predictions hold every input column, but rewriting the input in place is never what was meant
             raise SongDataError(f"{args.output}: is the input file; write the predictions to another file")
         model = load_model(args.model)
         for note in older_model_warnings(model, args.model):
             print(f"songgenre: warning: {note}", file=sys.stderr)
-        out = predict_genres(read_table(args.input), model, source=input_name)
+        out = predict_genres(read_table(args.input), model, source=table_name(args.input))
         if args.output and args.output != "-":
             write_table_atomic(out, args.output)
             print(f"wrote {len(out):,} prediction{'s' if len(out) != 1 else ''} to {args.output}", file=sys.stderr)
@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model)
         for note in older_model_warnings(model, args.model, evaluating=True):
             print(f"songgenre: warning: {note}", file=sys.stderr)
-        data_name = "standard input" if args.data == STDIN else args.data
+        data_name = table_name(args.data)
         metrics = evaluate_model(read_table(args.data), model, source=data_name)
         # songs the model was trained or tuned on score better than new ones: a reader comparing these metrics
         # with the held-out test metrics should know
@@ -191,19 +191,25 @@ def run(args: argparse.Namespace) -> int:
 class Terminated(BaseException):
     "SIGTERM (`kill`, `timeout`, systemd stopping a job), raised in the main thread so that clean-up runs."
 
-def raise_on_sigterm():
-    "Turn SIGTERM into `Terminated` (the default ends the process at once, leaving temporary files); return the previous handler."
+@contextlib.contextmanager
+def sigterm_raises():
+    "Within the block, SIGTERM raises `Terminated` (by default it ends the process at once, leaving temporary files)."
+    if threading.current_thread() is not threading.main_thread():  # signal handlers can only be set there
+        yield
+        return
     def terminated(signum, frame):
         raise Terminated()
-    return signal.signal(signal.SIGTERM, terminated)
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:  # put the caller's handler back: main may run inside a notebook or a test
+        signal.signal(signal.SIGTERM, previous)
 
 def main(argv: list[str] | None = None) -> int:
     "Console entry point: `songgenre ...`."
     args = build_parser().parse_args(argv)
-    # signal handlers can only be set in the main thread; the previous one is put back (main may run in a notebook)
-    previous = raise_on_sigterm() if threading.current_thread() is threading.main_thread() else None
     try:
-        with warnings.catch_warnings():  # a warning is one line on stderr, like an error
+        with sigterm_raises(), warnings.catch_warnings():  # a warning is one line on stderr, like an error
             warnings.showwarning = lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr)
             return run(args)
     except (SongDataError, ModelError) as e:
@@ -219,9 +225,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:  # the `finally` blocks on the way removed any temporary output or model folder
         print("songgenre: terminated", file=sys.stderr)
         return 143
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
     return 2
 
 # `python -m songgenre.cli ...` is `songgenre ...`; a notebook's __name__ is "__main__" too, and runs nothing here

@@ -6,8 +6,8 @@
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'GENRES', 'NON_FEATURES', 'DATA_ENV', 'STDIN',
            'KAGGLE_DATASET', 'KAGGLE_URL', 'PROJECT_ROOT', 'MAGIC', 'SongDataError', 'describe_rows', 'data_candidates',
            'how_to_get_data', 'missing_file_reason', 'find_songs_file', 'download_songs', 'refuse_duplicate_columns',
-           'table_kind', 'is_stream', 'open_table', 'read_table', 'match_columns', 'parse_features', 'parse_genres',
-           'canonical_songs', 'load_songs', 'results_json']
+           'table_kind', 'is_stream', 'table_name', 'open_table', 'read_table', 'match_columns', 'parse_features',
+           'parse_genres', 'canonical_songs', 'load_songs', 'results_json']
 
 # %% ../nbs/00_data.ipynb #84715da9
 import difflib
@@ -119,7 +119,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #4a261ba4
+# %% ../nbs/00_data.ipynb #f906b390
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -143,12 +143,16 @@ def is_stream(status: os.stat_result) -> bool:
     # any other device would never end (/dev/zero) or waits for typing (a terminal)
     return stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode) or os.path.samestat(status, os.stat(os.devnull))
 
+def table_name(path: str | Path) -> str:
+    "How messages name the table at `path`: '-' is standard input."
+    return "standard input" if str(path) == STDIN else str(path)
+
 def open_table(path: str | Path) -> tuple:
     "What `read_table` hands pandas for `path`: (the file or its bytes, whether it is Parquet, the CSV's compression, the name to show)."
     # the kind is told by the first bytes, not the name: standard input has no name, and a Parquet file saved as
     # .csv, or a gzipped one without .gz, reads as what it is
+    name = table_name(path)
     if str(path) == STDIN:
-        name = "standard input"
         if sys.stdin is None or sys.stdin.closed:  # `songgenre predict ... - <&-`
             raise SongDataError(f"{name}: is closed; pipe a file in, or name it instead of '-'")
         if sys.stdin.isatty():  # nothing was piped in: reading would wait for typing
@@ -162,7 +166,6 @@ def open_table(path: str | Path) -> tuple:
         buffer = getattr(sys.stdin, "buffer", None)  # a text-only stand-in (io.StringIO) has none
         read = buffer.read if buffer is not None else lambda: sys.stdin.read().encode()
     else:
-        name = str(path)
         try:
             status = os.stat(path)
         except FileNotFoundError:

@@ -9,7 +9,7 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'ME
            'read_model', 'save_in_progress', 'directory_identity', 'load_model', 'train_genre_model', 'check_frame',
            'is_training_file', 'warn_unseen_categories', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #8a12dbf0
+# %% ../nbs/06_predict.ipynb #574def73
 import hashlib
 import json
 import os
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors, load_file, save_file
+from safetensors.torch import load as load_safetensors, save_file
 
 import songgenre
 from .clean import clean_songs, sample_tracks, split_tracks

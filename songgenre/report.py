@@ -8,16 +8,14 @@ __all__ = ['NBS', 'CHAPTERS', 'PROFILES', 'FULL_DATA_CHAPTERS', 'STYLE', 'NO_ALT
            'figure_descriptions', 'render_chapter', 'load_results', 'results_rows', 'render_index', 'build_report',
            'print_headline', 'main']
 
-# %% ../nbs/08_report.ipynb #d3e4fa6d
+# %% ../nbs/08_report.ipynb #ca1d719c
 import argparse
 import base64
 import html
 import json
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -283,7 +281,7 @@ songgenre evaluate --model models/songgenre --data labelled.csv</pre>
     target.write_text(page, encoding="utf-8")
     return target
 
-# %% ../nbs/08_report.ipynb #d7d28ba5
+# %% ../nbs/08_report.ipynb #021f1b63
 def build_report(profile: str = "full", out: str | Path = "_report", data_path: str | None = None,
                  chapters: list[str] | None = None) -> Path:
     "Run every chapter with papermill and render the HTML site into `out` (atomically); return `out/index.html`."
@@ -335,10 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="_report")
     parser.add_argument("--data", default=None, help="songs file (default: the search order of load_songs)")
     args = parser.parse_args(argv)
-    from songgenre.cli import Terminated, raise_on_sigterm  # `make report` stopped by `timeout` or a job runner
-    previous = raise_on_sigterm() if threading.current_thread() is threading.main_thread() else None
+    from songgenre.cli import Terminated, sigterm_raises  # `make report` stopped by `timeout` or a job runner
     try:
-        index = build_report(args.profile, args.out, args.data)
+        with sigterm_raises():
+            index = build_report(args.profile, args.out, args.data)
     except ChapterFailed as e:
         print(f"report failed: {e}", file=sys.stderr)
         print(f"the previous report, if any, is untouched in {args.out}", file=sys.stderr)
@@ -346,9 +344,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:  # build_report moved its half-built folder aside as it went
         print(f"report terminated; the previous report, if any, is untouched in {args.out}", file=sys.stderr)
         return 143
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
     print_headline(index.parent)
     return 0
 
