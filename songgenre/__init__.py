@@ -7,11 +7,26 @@ __version__ = "0.1.0"
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'train_genre_model']
 
-# %% ../nbs/index.ipynb #338d6327
-# the package's public face: `import songgenre; songgenre.predict_genres(frame, model_dir)`
-from .data import FEATURES, GENRES, SongDataError, load_songs
-from .predict import ModelError, evaluate_model, load_model, predict_genres, train_genre_model
+# %% ../nbs/index.ipynb #bba1e805
+import importlib
 
-# nbdev lists only what a notebook defines in `__all__`; these are re-exported, so name them
+# the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`, each name imported
+# from its module the first time it is used (PEP 562): `import songgenre` and `songgenre --help` stay instant,
+# and torch (about 2 s) loads only once a model is needed
+_PUBLIC = {"FEATURES": "data", "GENRES": "data", "SongDataError": "data", "load_songs": "data",
+           "ModelError": "predict", "evaluate_model": "predict", "load_model": "predict",
+           "predict_genres": "predict", "train_genre_model": "predict"}
+
+def __getattr__(name: str):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'songgenre' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"songgenre.{_PUBLIC[name]}"), name)
+    globals()[name] = value  # from now on an ordinary attribute
+    return value
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+# nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
          "predict_genres", "train_genre_model"]

@@ -507,12 +507,42 @@ def test_train_names_the_file_it_learns_from(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_the_command_line_starts_without_the_plotting_libraries():
-    # `songgenre predict` in a daily job: matplotlib and seaborn cost ~0.5 s of its start and warn when the
-    # service account has no writable home; only the report needs them
-    loaded = subprocess.run([sys.executable, "-c", "import sys, songgenre.cli; print(sorted(m for m in sys.modules "
-                             "if m.split('.')[0] in ('matplotlib', 'seaborn')))"], capture_output=True, text=True)
-    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stdout + loaded.stderr
+def loaded_libraries(code: str, cwd=None) -> list[str]:
+    "The heavy libraries a fresh interpreter has imported after running `code`."
+    probe = code + ("\nimport sys; print(sorted({m.split('.')[0] for m in sys.modules} & "
+                    "{'torch', 'pandas', 'sklearn', 'matplotlib', 'seaborn'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_command_line_loads_only_what_a_command_uses(model_dir, songs_in, tmp_path):
+    # `songgenre --help` or a mistyped option answers at once (it waited ~2.5 s for torch); a daily
+    # `songgenre predict` does not load matplotlib and seaborn, which cost ~0.5 s and warn when the service
+    # account has no writable home (only the report needs them)
+    assert loaded_libraries("import songgenre, songgenre.cli") == []
+    usage = "import contextlib, songgenre.cli\nwith contextlib.suppress(SystemExit): songgenre.cli.main(['predict', '--help'])"
+    assert loaded_libraries(usage) == []
+    predict = f"import songgenre.cli; assert songgenre.cli.main(['predict', '--model', {str(model_dir)!r}, {str(songs_in[1])!r}, '-o', 'p.csv']) == 0"
+    assert loaded_libraries(predict, cwd=tmp_path) == ["pandas", "sklearn", "torch"]
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(songs_in[0])
+    # the package's public names are there all the same, imported on first use
+    assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES") for name in songgenre.__all__)
+    assert loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15") == ["pandas", "sklearn", "torch"]
+
+
+def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
+    # the ~2 s of imports after the arguments are parsed happen inside main's error handling: an interrupt then
+    # is "interrupted" and exit code 130, not a traceback (this stops the import of torch as Ctrl-C would)
+    probe = ("import sys\n"
+             "class StopAtTorch:\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name == 'torch': raise KeyboardInterrupt\n"
+             "sys.meta_path.insert(0, StopAtTorch())\n"
+             "from songgenre.cli import main\n"
+             "sys.exit(main(['predict', '--model', 'm', 'songs.csv']))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 130 and result.stderr == "songgenre: interrupted\n", result.stderr
 
 
 def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_other(model, tmp_path):
@@ -565,7 +595,7 @@ def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, mo
     saved = save_model(model, tmp_path / "m")
     before = (saved / WEIGHTS).read_bytes()
     monkeypatch.setattr(songgenre.predict, "save_file", killed)  # SIGTERM while a model is being saved
-    monkeypatch.setattr(cli, "train_genre_model", lambda data, out, **kw: save_model(model, out))
+    monkeypatch.setattr(songgenre.predict, "train_genre_model", lambda data, out, **kw: save_model(model, out))
     assert cli.main(["train", "--data", str(FEATURES_FILE), "--out", str(saved)]) == 143
     assert (saved / WEIGHTS).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "new_songs.csv", "out.csv"]  # no temporary left
