@@ -119,7 +119,7 @@ def download_songs() -> Path:
         raise SongDataError(f"{folder}: the Kaggle download holds no genres_v2.csv")
     return hits[0]
 
-# %% ../nbs/00_data.ipynb #f906b390
+# %% ../nbs/00_data.ipynb #d87f999d
 def refuse_duplicate_columns(names, source):
     "A SongDataError naming every column name (spaces around it ignored) that appears more than once."
     names = [str(c).strip() for c in names]
@@ -131,10 +131,16 @@ def refuse_duplicate_columns(names, source):
 MAGIC = {b"PAR1": "parquet", b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip",
          b"\x28\xb5\x2f\xfd": "zstd"}
 
-def table_kind(head: bytes) -> tuple[bool, str | None]:
-    "(whether it is Parquet, the CSV's compression or None) of a table whose first bytes are `head`."
+def table_kind(head: bytes, tail: bytes = b"") -> tuple[bool, str | None]:
+    "(whether it is Parquet, the CSV's compression or None) of a table whose first 10 bytes are `head`, last 4 `tail`."
     for magic, kind in MAGIC.items():
         if head.startswith(magic):
+            # "PAR1" and "BZh" can also begin a CSV's header: Parquet also ends with PAR1 (a file cut short does
+            # not, but goes on in binary), and bz2 goes on with a block size and the magic of a block or of the end
+            if kind == "parquet" and not (tail.endswith(magic) or re.search(rb"[\x00-\x08\x0e-\x1f]", head[4:])):
+                break
+            if kind == "bz2" and not re.match(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)", head):
+                break
             return kind == "parquet", None if kind == "parquet" else kind
     return False, None
 
@@ -177,12 +183,14 @@ def open_table(path: str | Path) -> tuple:
         if stat.S_ISREG(status.st_mode):
             try:
                 with open(path, "rb") as file:
-                    head = file.read(8)
+                    head = file.read(10)
+                    file.seek(-min(4, status.st_size), os.SEEK_END)
+                    tail = file.read(4)
             except OSError as e:
                 raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
             if not head:
                 raise SongDataError(f"{name}: file is empty")
-            return Path(path), *table_kind(head), name
+            return Path(path), *table_kind(head, tail), name
         # a pipe (`<(zcat songs.csv.gz)`) is read like standard input
         if not is_stream(status):
             raise SongDataError(f"{name}: is a device, not a file or a pipe")
@@ -194,7 +202,7 @@ def open_table(path: str | Path) -> tuple:
         raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
     if not data:
         raise SongDataError(f"{name}: is empty")
-    return io.BytesIO(data), *table_kind(data[:8]), name
+    return io.BytesIO(data), *table_kind(data[:10], data[-4:]), name
 
 def read_table(path: str | Path) -> pd.DataFrame:
     "Read a CSV or Parquet file (or '-', standard input) into a frame, failing clearly on a missing, empty or unreadable file."
