@@ -9,7 +9,8 @@ __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'ME
            'read_model', 'save_in_progress', 'directory_identity', 'load_model', 'train_genre_model', 'check_frame',
            'is_training_file', 'warn_unseen_categories', 'predict_genres', 'evaluate_model']
 
-# %% ../nbs/06_predict.ipynb #574def73
+# %% ../nbs/06_predict.ipynb #3d429b95
+import errno
 import hashlib
 import json
 import os
@@ -75,21 +76,33 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #3a11c34c
-def replace_dir(tmp: Path, target: Path):
+# %% ../nbs/06_predict.ipynb #d21b5d86
+def replace_dir(tmp: Path, target: Path, attempts: int = 100):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
-        target.rename(old)
-    try:
-        tmp.rename(target)
-    except OSError:
+    # another save to the same path (two `train --out` at once) can move `target` aside, or put its own there,
+    # between these two renames: then swap again, so that the save that ends last wins, whole, and nothing is left
+    for _ in range(attempts):
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
+            try:
+                target.rename(old)
+            except FileNotFoundError:  # the other save moved it aside first
+                continue
+        try:
+            tmp.rename(target)
+        except OSError as e:
+            if e.errno in (errno.ENOTEMPTY, errno.EEXIST) and target.exists():  # the other save's arrived first
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)  # older than both
+                continue
+            if old is not None:
+                old.rename(target)  # put the previous model back
+            raise
         if old is not None:
-            old.rename(target)  # put the previous model back
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    raise OSError(errno.EBUSY, "other saves to it kept replacing it; save again", str(target))
 
 def check_model_target(directory: str | Path) -> Path:
     "The directory a model may be saved to: new, empty, or a model directory (saving replaces it whole); else ModelError."
@@ -100,9 +113,18 @@ def check_model_target(directory: str | Path) -> Path:
                          "(e.g. models/songgenre)")
     if target.is_symlink():
         raise ModelError(f"{target}: is a symbolic link; name the folder it points to, or a new folder")
-    if target.exists() and not target.is_dir():
-        raise ModelError(f"{target}: is a file, not a model directory; name a new folder for the model, or remove the file")
-    if target.is_dir() and (others := sorted(p.name for p in target.iterdir() if p.name not in (META, WEIGHTS))):
+    # looked at once, and gone counts as new: another save may be swapping it out this instant
+    try:
+        others = sorted(p.name for p in target.iterdir() if p.name not in (META, WEIGHTS))
+    except NotADirectoryError:
+        if target.exists():
+            raise ModelError(f"{target}: is a file, not a model directory; name a new folder for the model, or remove the file") from None
+        # a folder on the way is a file: said now, not after training
+        in_the_way = next(p for p in target.parents if p.exists())
+        raise ModelError(f"{target}: cannot create its folder: {in_the_way} is a file") from None
+    except FileNotFoundError:
+        others = []
+    if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise ModelError(f"{target}: exists and holds other files ({shown}); saving a model replaces its folder "
                          "whole, so name a new or empty folder")
