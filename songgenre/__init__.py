@@ -7,8 +7,9 @@ __version__ = "0.1.0"
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'train_genre_model']
 
-# %% ../nbs/index.ipynb #bba1e805
+# %% ../nbs/index.ipynb #3b3de164
 import importlib
+import importlib.util
 
 # the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`, each name imported
 # from its module the first time it is used (PEP 562): `import songgenre` and `songgenre --help` stay instant,
@@ -18,9 +19,12 @@ _PUBLIC = {"FEATURES": "data", "GENRES": "data", "SongDataError": "data", "load_
            "predict_genres": "predict", "train_genre_model": "predict"}
 
 def __getattr__(name: str):
-    if name not in _PUBLIC:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f"songgenre.{_PUBLIC[name]}"), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"songgenre.{name}") is not None:
+        value = importlib.import_module(f"songgenre.{name}")  # a chapter's module: `songgenre.predict.X` works too
+    else:
         raise AttributeError(f"module 'songgenre' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"songgenre.{_PUBLIC[name]}"), name)
     globals()[name] = value  # from now on an ordinary attribute
     return value
 

@@ -6,12 +6,11 @@
 __all__ = ['write_table_atomic', 'positive_int', 'seed_number', 'ShowVersion', 'OneLineParser', 'build_parser',
            'older_model_warnings', 'same_file', 'run', 'Terminated', 'sigterm_raises', 'main']
 
-# %% ../nbs/07_cli.ipynb #ded6b2c1
+# %% ../nbs/07_cli.ipynb #d3859de7
 import argparse
 import contextlib
 import gzip
 import io
-import json
 import os
 import signal
 import sys
@@ -19,8 +18,12 @@ import tempfile
 import threading
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import songgenre
+if TYPE_CHECKING:  # for the annotations only
+    import pandas as pd
+    from songgenre.predict import GenreModel
 # nothing heavier at the top: pandas, scikit-learn and torch take about 2 s to import, which `songgenre --help`
 # or a mistyped option should not wait for; each command imports what it uses when it runs
 
@@ -75,7 +78,7 @@ def write_table_atomic(frame: "pd.DataFrame", path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #b9de4d91
+# %% ../nbs/07_cli.ipynb #f12352a2
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -221,13 +224,15 @@ def main(argv: list[str] | None = None) -> int:
     "Console entry point: `songgenre ...`."
     try:
         args = build_parser().parse_args(argv)  # before the heavy imports: --help and usage errors answer at once
-        with sigterm_raises(), warnings.catch_warnings():  # a warning is one line on stderr, like an error
-            warnings.showwarning = lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr)
-            # imported inside the try, so that Ctrl-C during these ~2 s is one line too
+        with sigterm_raises():
+            # imported inside the try, so that Ctrl-C during these ~2 s is one line too, and before catch_warnings,
+            # which would undo the warning filters the libraries set when imported (main may run in a notebook)
             from songgenre.data import SongDataError
             from songgenre.predict import ModelError
             try:
-                return run(args)
+                with warnings.catch_warnings():  # a warning is one line on stderr, like an error
+                    warnings.showwarning = lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr)
+                    return run(args)
             except (SongDataError, ModelError) as e:
                 print(f"songgenre: error: {e}", file=sys.stderr)
             except BrokenPipeError:  # e.g. `songgenre predict ... | head`: the reader left, nothing to report

@@ -76,7 +76,7 @@ def sha256_file(path: str | Path) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
-# %% ../nbs/06_predict.ipynb #d21b5d86
+# %% ../nbs/06_predict.ipynb #252040e7
 def replace_dir(tmp: Path, target: Path, attempts: int = 100):
     "Move the finished directory `tmp` to `target`, swapping out any previous one with renames."
     # another save to the same path (two `train --out` at once) can move `target` aside, or put its own there,
@@ -92,7 +92,7 @@ def replace_dir(tmp: Path, target: Path, attempts: int = 100):
         try:
             tmp.rename(target)
         except OSError as e:
-            if e.errno in (errno.ENOTEMPTY, errno.EEXIST) and target.exists():  # the other save's arrived first
+            if e.errno in (errno.ENOTEMPTY, errno.EEXIST):  # another save's arrived in between: swap again
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)  # older than both
                 continue

@@ -529,6 +529,14 @@ def test_the_command_line_loads_only_what_a_command_uses(model_dir, songs_in, tm
     # the package's public names are there all the same, imported on first use
     assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES") for name in songgenre.__all__)
     assert loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15") == ["pandas", "sklearn", "torch"]
+    assert "torch" in loaded_libraries("import songgenre; assert songgenre.predict.UnseenCategoryWarning")  # as README says
+    # main() imports the libraries itself, and leaves the warning filters they set as importing them would
+    filters = "import warnings\nprint(len(warnings.filters))"
+    with_main = subprocess.run([sys.executable, "-c", "import songgenre.cli; songgenre.cli.main(['evaluate', '--model', "
+                                "'none', '--data', 'x.csv'])\n" + filters], capture_output=True, text=True, cwd=tmp_path)
+    imported = subprocess.run([sys.executable, "-c", "import songgenre.data, songgenre.predict\n" + filters],
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert with_main.stdout == imported.stdout and int(imported.stdout) > 0, (with_main.stdout, imported.stdout)
 
 
 def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
@@ -579,11 +587,12 @@ def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_othe
     assert loads > 20 and not errors, (loads, errors[:3])
 
 
-def test_two_saves_to_one_folder_at_once_both_succeed(model, tmp_path):
-    # two `songgenre train --out models/x` ending at the same moment: each save swaps its model in whole, the
-    # last one wins, and no moved-aside copy is left (before, about 1 in 70 racing saves failed and left one)
+def test_saves_to_one_folder_at_once_all_succeed(model, tmp_path):
+    # `songgenre train --out models/x` run twice or more, ending at the same moment: each save swaps its model
+    # in whole, the last one wins, and no moved-aside copy is left (before, about 1 in 70 of two racing saves
+    # failed and left one)
     import threading, time
-    target, errors, saves = tmp_path / "shared", [], [0, 0]
+    target, errors, saves = tmp_path / "shared", [], [0, 0, 0]
 
     def keep_saving(i):
         end = time.monotonic() + 3
@@ -592,7 +601,7 @@ def test_two_saves_to_one_folder_at_once_both_succeed(model, tmp_path):
                 save_model(model, target); saves[i] += 1
             except Exception as e:  # any failure is the test's
                 errors.append(repr(e))
-    savers = [threading.Thread(target=keep_saving, args=(i,)) for i in range(2)]
+    savers = [threading.Thread(target=keep_saving, args=(i,)) for i in range(3)]
     for saver in savers: saver.start()
     for saver in savers: saver.join()
     assert not errors and min(saves) > 20, (saves, errors[:3])
