@@ -5,9 +5,9 @@ __version__ = "0.1.0"
 
 # %% auto #0
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
-           'train_genre_model']
+           'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning']
 
-# %% ../nbs/index.ipynb #3b3de164
+# %% ../nbs/index.ipynb #779834b1
 import importlib
 import importlib.util
 
@@ -16,7 +16,8 @@ import importlib.util
 # and torch (about 2 s) loads only once a model is needed
 _PUBLIC = {"FEATURES": "data", "GENRES": "data", "SongDataError": "data", "load_songs": "data",
            "ModelError": "predict", "evaluate_model": "predict", "load_model": "predict",
-           "predict_genres": "predict", "train_genre_model": "predict"}
+           "predict_genres": "predict", "train_genre_model": "predict",
+           "UnseenCategoryWarning": "predict", "OptimisticMetricsWarning": "predict"}
 
 def __getattr__(name: str):
     if name in _PUBLIC:
@@ -33,4 +34,16 @@ def __dir__() -> list[str]:
 
 # nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
-         "predict_genres", "train_genre_model"]
+         "predict_genres", "train_genre_model", "UnseenCategoryWarning", "OptimisticMetricsWarning"]
+
+# nbdev writes `__version__` first, so the module's docstring line is not its docstring: `help(songgenre)` reads this
+__doc__ = """Assign genres to songs from their Spotify audio features, with an honest PyTorch MLP.
+
+    model = songgenre.load_model("models/songgenre")         # a folder written by `songgenre train`
+    songs = songgenre.predict_genres(frame, model)           # frame + predicted_genre, probabilities, top 3
+    metrics = songgenre.evaluate_model(labelled, model)      # accuracy, macro_f1, per_genre... as a dict
+    songgenre.train_genre_model("songs.csv", "models/new")   # train our recipe on a songs file and save it
+
+Bad songs raise SongDataError, a bad model directory ModelError (both ValueError), each naming the file,
+column and rows. Warnings: UnseenCategoryWarning (a key, mode or time signature training never saw),
+OptimisticMetricsWarning (evaluated songs the model was trained or tuned on)."""

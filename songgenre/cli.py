@@ -78,7 +78,7 @@ def write_table_atomic(frame: "pd.DataFrame", path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #f12352a2
+# %% ../nbs/07_cli.ipynb #8320ae45
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -157,7 +157,8 @@ def same_file(a: str | Path, b: str | Path) -> bool:
 def run(args: argparse.Namespace) -> int:
     "Carry out one parsed command; return the exit code."
     from songgenre.data import STDIN, SongDataError, find_songs_file, read_table, results_json, table_name
-    from songgenre.predict import evaluate_model, is_training_file, load_model, predict_genres, train_genre_model
+    from songgenre.predict import (OptimisticMetricsWarning, evaluate_model, is_training_file, load_model, predict_genres,
+                                   train_genre_model)
     if args.command == "train":
         source = find_songs_file(args.data)  # searched once: trained on, and named in the summary
         model = train_genre_model(source, args.out, seed=args.seed, epochs=args.epochs)
@@ -185,18 +186,16 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model)
         for note in older_model_warnings(model, args.model, evaluating=True):
             print(f"songgenre: warning: {note}", file=sys.stderr)
-        data_name = table_name(args.data)
-        metrics = evaluate_model(read_table(args.data), model, source=data_name)
-        # songs the model was trained or tuned on score better than new ones: a reader comparing these metrics
-        # with the held-out test metrics should know
-        if args.data != STDIN and is_training_file(model, args.data):
+        # songs the model was trained or tuned on score better than new ones: evaluate_model warns with their
+        # count (OptimisticMetricsWarning); the very file it was trained on is said more plainly, instead
+        training_file = args.data != STDIN and is_training_file(model, args.data)
+        with warnings.catch_warnings():
+            if training_file:
+                warnings.simplefilter("ignore", OptimisticMetricsWarning)
+            metrics = evaluate_model(read_table(args.data), model, source=table_name(args.data))
+        if training_file:
             print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include its "
                   "training rows and are optimistic (model.json holds the held-out test metrics)", file=sys.stderr)
-        elif metrics["rows_seen_in_training"]:
-            seen, rows = metrics["rows_seen_in_training"], metrics["rows"]
-            print(f"songgenre: warning: {seen:,} of {rows:,} songs ({seen / rows:.1%}) in {data_name} have the features of "
-                  "songs this model was trained or tuned on; metrics on those are optimistic (model.json holds the "
-                  "held-out test metrics)", file=sys.stderr)
         print(results_json(metrics))
     elif args.command == "report":  # the same as `make report`: build, then print the headline table
         from songgenre.report import main as report_main

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'META', 'SEEN_ROWS', 'CHECKSUM',
-           'PREDICTION_COLUMNS', 'ModelError', 'UnseenCategoryWarning', 'GenreModel', 'row_fingerprints', 'sha256_file',
-           'replace_dir', 'check_model_target', 'meta_checksum', 'save_model', 'read_meta', 'check_preprocessor',
-           'read_model', 'save_in_progress', 'directory_identity', 'load_model', 'train_genre_model', 'check_frame',
-           'is_training_file', 'warn_unseen_categories', 'predict_genres', 'evaluate_model']
+           'PREDICTION_COLUMNS', 'ModelError', 'UnseenCategoryWarning', 'OptimisticMetricsWarning', 'GenreModel',
+           'row_fingerprints', 'sha256_file', 'replace_dir', 'check_model_target', 'meta_checksum', 'save_model',
+           'read_meta', 'check_preprocessor', 'read_model', 'save_in_progress', 'directory_identity', 'load_model',
+           'train_genre_model', 'check_frame', 'is_training_file', 'warn_unseen_categories', 'predict_genres',
+           'evaluate_model']
 
 # %% ../nbs/06_predict.ipynb #3d429b95
 import errno
@@ -35,7 +36,7 @@ from .model import (OURS, TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocesso
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #eae025df
+# %% ../nbs/06_predict.ipynb #be20dbbf
 MODEL_FORMAT = "songgenre-model"
 # 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature (a reader of an
 # older version cannot load it)
@@ -50,6 +51,9 @@ class ModelError(ValueError):
 class UnseenCategoryWarning(UserWarning):
     "Songs with a key, mode or time signature the model never saw in training (their own category, so a service can filter it)."
 
+class OptimisticMetricsWarning(UserWarning):
+    "`evaluate_model` scored songs the model was trained or tuned on: those metrics are better than on new songs."
+
 @dataclass
 class GenreModel:
     "A trained model ready to predict: network, preprocessing, and its metadata."
@@ -58,6 +62,13 @@ class GenreModel:
     config: ModelConfig
     meta: dict
     seen_rows: np.ndarray | None = None  # sorted fingerprints of the train and validation rows (None: not recorded)
+
+    def __repr__(self) -> str:  # the default would print every weight and quantile: 86,000 characters in a notebook
+        metrics = self.meta.get("metrics", {})
+        scores = ", ".join(f"{part} accuracy {m['accuracy']:.2%}" for part, m in metrics.items() if "accuracy" in m)
+        network = "MLP" if self.config.k == 1 else f"{self.config.arch} ensemble of {self.config.k}"
+        return (f"GenreModel({network} {'x'.join(map(str, self.config.widths))}, embedding {self.config.embedding!r}; "
+                f"{scores or 'no metrics'}; songgenre {self.meta.get('package_version', '?')})")
 
 def row_fingerprints(songs: pd.DataFrame) -> np.ndarray:
     "One 64-bit hash per row of its 13 feature values, rounded to 6 decimals: the same song, the same fingerprint."
@@ -300,12 +311,22 @@ def load_model(directory: str | Path, device: torch.device | None = None,
                 raise
             time.sleep(0.05)
 
-# %% ../nbs/06_predict.ipynb #0b72da5d
+# %% ../nbs/06_predict.ipynb #101395a9
 def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
                       config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool | str = True) -> GenreModel:
     "Train our recipe on a songs file, choosing on an internal validation split, and save it to `out`."
+    # the arguments first, before a file is read
+    if isinstance(data, pd.DataFrame):  # model.json keeps the SHA-256 of the file trained on
+        raise TypeError("train_genre_model reads a songs file: save the frame first (frame.to_csv('songs.csv', "
+                        "index=False)) and pass its path")
+    if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**32):
+        raise ValueError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if not 0 < sample_frac <= 1:
+        raise ValueError(f"sample_frac must be above 0 and at most 1, got {sample_frac}")
     check_model_target(out)  # before the training, not after it
     source = find_songs_file(data)
     songs, report = clean_songs(load_songs(source))
@@ -323,8 +344,6 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
                             f"(fewest: {counts.idxmin()} with {counts.min()}; {str(e).splitlines()[0]})") from None
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, validation and test")
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
     config = replace(config, max_epochs=config.max_epochs if epochs is None else epochs)
     if missing := [g for g in GENRES if g not in present]:
         warnings.warn(f"{source}: no songs of {len(missing)} genre(s) ({', '.join(missing)}); "
@@ -343,16 +362,16 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #1ab7d37d
+# %% ../nbs/06_predict.ipynb #0fc470ea
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
-def check_frame(frame, source: str, model=None) -> None:
+def check_frame(frame, source: str, model) -> None:
     "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip) or `model` not a model."
     if isinstance(frame, GenreModel) or (isinstance(model, pd.DataFrame) and not isinstance(frame, pd.DataFrame)):
         raise TypeError("the songs come first and the model second: predict_genres(frame, model), "
                         "evaluate_model(frame, model)")
-    if model is not None and not isinstance(model, (GenreModel, str, os.PathLike)):
+    if not isinstance(model, (GenreModel, str, os.PathLike)):
         raise TypeError(f"model must be a loaded model or its directory, got {type(model).__name__}")
     if not isinstance(frame, pd.DataFrame):
         raise SongDataError(f"{source}: expected a pandas DataFrame of songs, got {type(frame).__name__}; "
@@ -376,7 +395,12 @@ def warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: G
                           UnseenCategoryWarning, stacklevel=3)
 
 def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> pd.DataFrame:
-    "`frame` with the predicted genre, its probability and the top 3 genres and probabilities added."
+    """`frame` with the predicted genre, its probability and the top 3 genres and probabilities added.
+
+    `model` is a `GenreModel` or its directory. Raises `SongDataError` for bad songs (naming `source`, the column
+    and the rows, counted from 1 in the frame's order as in a CSV: row n is `frame.iloc[n - 1]`, whatever the
+    index) and `ModelError` for a bad model directory; warns `UnseenCategoryWarning` for category values
+    training never saw."""
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
     if len(frame) == 0:
@@ -397,13 +421,26 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     return out
 
 def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: str = "input") -> dict:
-    "Metrics of the model on labelled songs (songs first, as in `predict_genres`): accuracy, macro-F1, top-3, log-loss, calibration error, per genre, rows."
+    """Metrics of the model on labelled songs (songs first, as in `predict_genres`).
+
+    Returns a dict: `rows`; `rows_seen_in_training` (songs whose features match a train or validation song of
+    the model, None for a model saved without fingerprints); `accuracy`, `macro_f1`, `top3_accuracy`,
+    `log_loss`, `calibration_error`; `per_genre` precision, recall, F1 and support. Warns
+    `OptimisticMetricsWarning` when some songs were seen in training (their metrics are optimistic). Errors as
+    in `predict_genres`."""
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
+    if len(frame) == 0:
+        raise SongDataError(f"{source}: has no rows")
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     warn_unseen_categories(songs, x_cat, model, source)
-    # songs the model was trained or tuned on score better than new ones: count them, so a reader can tell
+    # songs the model was trained or tuned on score better than new ones: count them, and say so, so that
+    # nobody quotes these metrics as the model's accuracy on new songs
     seen = None if model.seen_rows is None else int(np.isin(row_fingerprints(songs), model.seen_rows).sum())
+    if seen:
+        warnings.warn(f"{source}: {seen:,} of {len(songs):,} songs ({seen / len(songs):.1%}) have the features of songs "
+                      "this model was trained or tuned on; metrics on those are optimistic (model.json holds the "
+                      "held-out test metrics)", OptimisticMetricsWarning, stacklevel=2)
     return {"rows": int(len(songs)), "rows_seen_in_training": seen,
             **genre_metrics(y.numpy(), predict_proba(model.network, x_num, x_cat))}

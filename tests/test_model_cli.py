@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,12 @@ def test_an_older_model_still_loads(model_dir, tmp_path, version):
     loaded = load_model(old)
     assert (loaded.seen_rows is None) == (version == 1) and float(loaded.network.temperature) == 1.0
     labelled = pd.read_csv(FEATURES_FILE, index_col=0).head(100)
-    assert (songgenre.evaluate_model(labelled, loaded)["rows_seen_in_training"] is None) == (version == 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen = songgenre.evaluate_model(labelled, loaded)["rows_seen_in_training"]
+    assert (seen is None) == (version == 1)
+    # a model without fingerprints cannot tell, so it says nothing; one with them says how many it knows
+    assert [w.category for w in caught] == ([songgenre.OptimisticMetricsWarning] if seen else [])
     old_predictions = songgenre.predict_genres(labelled, loaded)
     new_predictions = songgenre.predict_genres(labelled, model_dir)
     # the same network at temperature 1: the same genres, other (uncalibrated) probabilities
@@ -137,7 +143,8 @@ def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):
     assert not np.array_equal(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))  # bits differ
     assert np.allclose(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))
     seen = int(np.isin(row_fingerprints(same_songs), model.seen_rows).sum())
-    assert seen > 0 and songgenre.evaluate_model(raw, model)["rows_seen_in_training"] == seen
+    with pytest.warns(songgenre.OptimisticMetricsWarning, match=f"input: {seen} of {len(raw)} songs"):
+        assert seen > 0 and songgenre.evaluate_model(raw, model)["rows_seen_in_training"] == seen
 
 
 def test_cli_evaluate_on_a_few_genres_gives_null_where_undefined(model_dir, tmp_path):
