@@ -311,16 +311,13 @@ def load_model(directory: str | Path, device: torch.device | None = None,
                 raise
             time.sleep(0.05)
 
-# %% ../nbs/06_predict.ipynb #101395a9
-def train_genre_model(data: str | Path | None = None,  # songs file (either Kaggle schema); None: the search order
+# %% ../nbs/06_predict.ipynb #8106bab4
+def train_genre_model(data: str | Path | pd.DataFrame | None = None,  # songs file or frame (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
                       config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool | str = True) -> GenreModel:
-    "Train our recipe on a songs file, choosing on an internal validation split, and save it to `out`."
+    "Train our recipe on a songs file or frame, choosing on an internal validation split, and save it to `out`."
     # the arguments first, before a file is read
-    if isinstance(data, pd.DataFrame):  # model.json keeps the SHA-256 of the file trained on
-        raise TypeError("train_genre_model reads a songs file: save the frame first (frame.to_csv('songs.csv', "
-                        "index=False)) and pass its path")
     if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**32):
         raise ValueError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     if epochs is not None and epochs < 1:
@@ -328,8 +325,17 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
     if not 0 < sample_frac <= 1:
         raise ValueError(f"sample_frac must be above 0 and at most 1, got {sample_frac}")
     check_model_target(out)  # before the training, not after it
-    source = find_songs_file(data)
-    songs, report = clean_songs(load_songs(source))
+    if isinstance(data, pd.DataFrame):
+        # a frame has no file: model.json keeps the SHA-256 of its songs as CSV (canonical columns), so the same
+        # songs give the same hash
+        source = "input"
+        canonical = canonical_songs(data, source)
+        trained_on = {"file": None, "sha256": hashlib.sha256(canonical.to_csv(index=False).encode()).hexdigest()}
+    else:
+        source = find_songs_file(data)
+        canonical = load_songs(source)
+        trained_on = {"file": source.name, "sha256": sha256_file(source)}
+    songs, report = clean_songs(canonical)
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
     present = songs["genre"].astype(str).unique()
@@ -354,7 +360,7 @@ def train_genre_model(data: str | Path | None = None,  # songs file (either Kagg
                                                       predict_proba(result.model, *getattr(data_, part)[:2])).items()}
               for part in ("valid", "test")}
     meta = {"bins": data_.bins, "seed": seed, "best_epoch": result.best_epoch, "train_seconds": round(result.seconds, 2),
-            "training_data": {"file": source.name, "sha256": sha256_file(source), "rows_loaded": report.rows_in,
+            "training_data": {**trained_on, "rows_loaded": report.rows_in,
                               "rows_used": len(songs), "split_sizes": splits.sizes()},
             "metrics": scores}
     seen = np.unique(np.concatenate([row_fingerprints(splits.train), row_fingerprints(splits.valid)]))
