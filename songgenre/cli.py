@@ -78,7 +78,7 @@ def write_table_atomic(frame: "pd.DataFrame", path: str | Path) -> Path:
             os.unlink(tmp)
     return path
 
-# %% ../nbs/07_cli.ipynb #8320ae45
+# %% ../nbs/07_cli.ipynb #47046c3f
 def positive_int(text: str) -> int:
     "An argparse type: a whole number of at least 1."
     value = int(text)
@@ -227,10 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             # imported inside the try, so that Ctrl-C during these ~2 s is one line too, and before catch_warnings,
             # which would undo the warning filters the libraries set when imported (main may run in a notebook)
             from songgenre.data import SongDataError
-            from songgenre.predict import ModelError
+            from songgenre.predict import ModelError, OptimisticMetricsWarning, UnseenCategoryWarning
             try:
                 with warnings.catch_warnings():  # a warning is one line on stderr, like an error
                     warnings.showwarning = lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr)
+                    # ours are part of the output, each time: not silenced, nor made a traceback, by PYTHONWARNINGS
+                    for category in (UnseenCategoryWarning, OptimisticMetricsWarning):
+                        warnings.filterwarnings("always", category=category)
                     return run(args)
             except (SongDataError, ModelError) as e:
                 print(f"songgenre: error: {e}", file=sys.stderr)

@@ -36,7 +36,7 @@ from .model import (OURS, TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocesso
                              prepare_data, to_tensors, train_mlp)
 from .validate import check_songs
 
-# %% ../nbs/06_predict.ipynb #be20dbbf
+# %% ../nbs/06_predict.ipynb #7d81417a
 MODEL_FORMAT = "songgenre-model"
 # 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature (a reader of an
 # older version cannot load it)
@@ -64,8 +64,9 @@ class GenreModel:
     seen_rows: np.ndarray | None = None  # sorted fingerprints of the train and validation rows (None: not recorded)
 
     def __repr__(self) -> str:  # the default would print every weight and quantile: 86,000 characters in a notebook
-        metrics = self.meta.get("metrics", {})
-        scores = ", ".join(f"{part} accuracy {m['accuracy']:.2%}" for part, m in metrics.items() if "accuracy" in m)
+        metrics = self.meta.get("metrics")
+        scores = ", ".join(f"{part} accuracy {m['accuracy']:.2%}" for part, m in metrics.items()
+                           if isinstance(m, dict) and isinstance(m.get("accuracy"), (int, float))) if isinstance(metrics, dict) else ""
         network = "MLP" if self.config.k == 1 else f"{self.config.arch} ensemble of {self.config.k}"
         return (f"GenreModel({network} {'x'.join(map(str, self.config.widths))}, embedding {self.config.embedding!r}; "
                 f"{scores or 'no metrics'}; songgenre {self.meta.get('package_version', '?')})")
@@ -311,19 +312,21 @@ def load_model(directory: str | Path, device: torch.device | None = None,
                 raise
             time.sleep(0.05)
 
-# %% ../nbs/06_predict.ipynb #8106bab4
+# %% ../nbs/06_predict.ipynb #b6ccfc50
 def train_genre_model(data: str | Path | pd.DataFrame | None = None,  # songs file or frame (either Kaggle schema); None: the search order
                       out: str | Path = "models/songgenre",  # model directory to write
                       seed: int = 0, epochs: int | None = None,  # epochs: upper bound (default: the recipe's)
                       config: ModelConfig = OURS, sample_frac: float = 1.0, progress: bool | str = True) -> GenreModel:
     "Train our recipe on a songs file or frame, choosing on an internal validation split, and save it to `out`."
     # the arguments first, before a file is read
-    if not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**32):
+    whole = lambda value: isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not (whole(seed) and 0 <= seed < 2**32):
         raise ValueError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
-    if epochs is not None and epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    if not 0 < sample_frac <= 1:
-        raise ValueError(f"sample_frac must be above 0 and at most 1, got {sample_frac}")
+    if epochs is not None and not (whole(epochs) and epochs >= 1):
+        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}")
+    if not (isinstance(sample_frac, (int, float, np.number)) and 0 < sample_frac <= 1):
+        raise ValueError(f"sample_frac must be above 0 and at most 1, got {sample_frac!r}")
+    seed, epochs = int(seed), None if epochs is None else int(epochs)  # numpy integers as Python ones, for torch
     check_model_target(out)  # before the training, not after it
     if isinstance(data, pd.DataFrame):
         # a frame has no file: model.json keeps the SHA-256 of its songs as CSV (canonical columns), so the same

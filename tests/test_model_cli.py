@@ -89,10 +89,13 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
     labelled.to_parquet(tmp_path / "copy.parquet")
     seen = int(np.isin(row_fingerprints(labelled), model.seen_rows).sum())
     assert 0 < seen < len(labelled)  # the small model was trained on a sample of the file
-    result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "copy.parquet")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["rows_seen_in_training"] == seen
-    assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
+    # the warning is part of the output: the same line whatever PYTHONWARNINGS says (not a traceback, not silenced)
+    for warnings_setting in ("", "error", "ignore"):
+        result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "copy.parquet", env={"PYTHONWARNINGS": warnings_setting})
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["rows_seen_in_training"] == seen
+        assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
+        assert result.stderr.startswith(f"songgenre: warning: {tmp_path / 'copy.parquet'}: "), result.stderr
 
 
 @pytest.mark.parametrize("version", [1, 2])
