@@ -7,21 +7,19 @@ __version__ = "0.1.0"
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning']
 
-# %% ../nbs/index.ipynb #779834b1
+# %% ../nbs/index.ipynb #875d5c01
 import importlib
 import importlib.util
 
-# the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`, each name imported
-# from its module the first time it is used (PEP 562): `import songgenre` and `songgenre --help` stay instant,
-# and torch (about 2 s) loads only once a model is needed
-_PUBLIC = {"FEATURES": "data", "GENRES": "data", "SongDataError": "data", "load_songs": "data",
-           "ModelError": "predict", "evaluate_model": "predict", "load_model": "predict",
-           "predict_genres": "predict", "train_genre_model": "predict",
-           "UnseenCategoryWarning": "predict", "OptimisticMetricsWarning": "predict"}
+# the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`: the names of `_all_`
+# below (nbdev's `__all__`), each imported from the module that defines it the first time it is used (PEP 562):
+# `import songgenre` and `songgenre --help` stay instant, and torch (about 2 s) loads only once a model is needed
+_PUBLIC_MODULES = ("data", "predict")
 
 def __getattr__(name: str):
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(f"songgenre.{_PUBLIC[name]}"), name)
+    if name in globals().get("__all__", ()):
+        modules = (importlib.import_module(f"songgenre.{m}") for m in _PUBLIC_MODULES)
+        value = getattr(next(m for m in modules if hasattr(m, name)), name)
     elif not name.startswith("_") and importlib.util.find_spec(f"songgenre.{name}") is not None:
         value = importlib.import_module(f"songgenre.{name}")  # a chapter's module: `songgenre.predict.X` works too
     else:
@@ -30,7 +28,7 @@ def __getattr__(name: str):
     return value
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+    return sorted(set(globals()) | set(globals().get("__all__", ())))
 
 # nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",

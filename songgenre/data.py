@@ -290,7 +290,7 @@ def parse_features(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         parsed[name] = numbers.to_numpy()
     return pd.DataFrame(parsed, index=frame.index)
 
-# %% ../nbs/00_data.ipynb #f5459b2e
+# %% ../nbs/00_data.ipynb #5772fd45
 def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
     "The `genre` column as a categorical of the 15 genres; fails naming rows that are missing or unknown."
     column = match_columns(frame, ["genre"], source)["genre"]
@@ -310,7 +310,7 @@ def canonical_songs(raw: pd.DataFrame, source: str, require_genre: bool = True) 
         songs["genre"] = parse_genres(raw, source)
     lower = {str(c).lower(): c for c in raw.columns}  # a frame's column can be named 0, or NaN
     # Kaggle's "id", or "track_id" in a frame that is already canonical (load_songs' own): the same tracks either way
-    if ids := next((lower[name] for name in ("id", "track_id") if name in lower), None):
+    if (ids := next((lower[name] for name in ("id", "track_id") if name in lower), None)) is not None:
         songs["track_id"] = raw[ids].astype("string")
     for name in ("song_name", "title"):
         if name in lower:

@@ -371,12 +371,12 @@ def train_genre_model(data: str | Path | pd.DataFrame | None = None,  # songs fi
     save_model(model, out)
     return model
 
-# %% ../nbs/06_predict.ipynb #0fc470ea
+# %% ../nbs/06_predict.ipynb #3feff093
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
                       "genre_2", "probability_2", "genre_3", "probability_3"]
 
 def check_frame(frame, source: str, model) -> None:
-    "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip) or `model` not a model."
+    "A clear error when `frame` is not a DataFrame (one song as a dict or Series is a common slip) or is empty, or `model` not a model."
     if isinstance(frame, GenreModel) or (isinstance(model, pd.DataFrame) and not isinstance(frame, pd.DataFrame)):
         raise TypeError("the songs come first and the model second: predict_genres(frame, model), "
                         "evaluate_model(frame, model)")
@@ -385,6 +385,8 @@ def check_frame(frame, source: str, model) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise SongDataError(f"{source}: expected a pandas DataFrame of songs, got {type(frame).__name__}; "
                             "wrap one song as pd.DataFrame([song])")
+    if len(frame) == 0:
+        raise SongDataError(f"{source}: has no rows")
 
 def is_training_file(model: GenreModel, path: str | Path) -> bool:
     "Whether `path` holds the very bytes `model` was trained on (its SHA-256 is in model.json)."
@@ -412,8 +414,6 @@ def predict_genres(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     training never saw."""
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
-    if len(frame) == 0:
-        raise SongDataError(f"{source}: has no rows")
     features = check_songs(canonical_songs(frame, source, require_genre=False), source, labelled=False)
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
     warn_unseen_categories(features, x_cat, model, source)
@@ -439,8 +439,6 @@ def evaluate_model(frame: pd.DataFrame, model: GenreModel | str | Path, source: 
     in `predict_genres`."""
     check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
-    if len(frame) == 0:
-        raise SongDataError(f"{source}: has no rows")
     songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     warn_unseen_categories(songs, x_cat, model, source)
