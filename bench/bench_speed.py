@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
-from songgenre.evaluate import LIGHTGBM_GRID, fit_lightgbm, model_inputs, tune_lightgbm, valid_accuracy
+from songgenre.studies.baselines import LIGHTGBM_GRID, fit_lightgbm, model_inputs, tune_lightgbm, valid_accuracy
 from songgenre.model import OURS, OURS_TABM, predict_proba, prepare_data, to_tensors, train_mlp
 from results_file import write_results
 

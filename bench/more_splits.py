@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from songgenre.clean import clean_songs, split_tracks
 from songgenre.data import load_songs
-from songgenre.evaluate import fit_lightgbm, tune_lightgbm
+from songgenre.studies.baselines import fit_lightgbm, tune_lightgbm
 from songgenre.model import OURS, predict_proba, prepare_data, train_mlp
 from results_file import write_results
 

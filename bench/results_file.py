@@ -5,7 +5,7 @@ import platform
 import tempfile
 from pathlib import Path
 
-from songgenre.data import results_json
+from songgenre.tables import results_json
 
 
 def write_results(path, record: dict) -> Path:

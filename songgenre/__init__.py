@@ -14,14 +14,14 @@ import importlib.util
 # the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`: the names of `_all_`
 # below (nbdev's `__all__`), each imported from the module that defines it the first time it is used (PEP 562):
 # `import songgenre` and `songgenre --help` stay instant, and torch (about 2 s) loads only once a model is needed
-_PUBLIC_MODULES = ("data", "predict")
+_PUBLIC_MODULES = ("schema", "data", "store", "api")
 
 def __getattr__(name: str):
     if name in globals().get("__all__", ()):
         modules = (importlib.import_module(f"songgenre.{m}") for m in _PUBLIC_MODULES)
         value = getattr(next(m for m in modules if hasattr(m, name)), name)
     elif not name.startswith("_") and importlib.util.find_spec(f"songgenre.{name}") is not None:
-        value = importlib.import_module(f"songgenre.{name}")  # a chapter's module: `songgenre.predict.X` works too
+        value = importlib.import_module(f"songgenre.{name}")  # a chapter's module: `songgenre.api.X` works too
     else:
         raise AttributeError(f"module 'songgenre' has no attribute {name!r}")
     globals()[name] = value  # from now on an ordinary attribute

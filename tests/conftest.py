@@ -35,7 +35,7 @@ def results(quick_report):
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
     "A small model trained through the Python API on a sample of the data."
-    from songgenre.predict import train_genre_model
+    from songgenre.api import train_genre_model
     out = tmp_path_factory.mktemp("models") / "small"
     train_genre_model(FEATURES_FILE, out, seed=0, epochs=3, sample_frac=0.15, progress=False)
     return out

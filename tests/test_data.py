@@ -5,8 +5,9 @@ import pytest
 
 from conftest import FEATURES_FILE, RAW_SAMPLE
 from songgenre.clean import clean_songs, genre_share_gap, split_tracks, track_overlap
-from songgenre.data import FEATURES, GENRES, SongDataError, find_songs_file, load_songs
-from songgenre.validate import check_songs
+from songgenre.data import find_songs_file, load_songs
+from songgenre.schema import FEATURES, GENRES, SongDataError
+from songgenre.schema import check_songs
 
 
 @pytest.fixture

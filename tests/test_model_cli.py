@@ -14,9 +14,10 @@ import torch
 
 from conftest import FEATURES_FILE, RAW_SAMPLE, run_cli
 import songgenre
-from songgenre.data import FEATURES, GENRES
+from songgenre.schema import FEATURES, GENRES
 from songgenre.model import OURS, prepare_data, train_mlp
-from songgenre.predict import WEIGHTS, META, ModelError, load_model, row_fingerprints, save_model
+from songgenre.schema import ModelError
+from songgenre.store import WEIGHTS, META, load_model, row_fingerprints, save_model
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,8 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
 def test_an_older_model_still_loads(model_dir, tmp_path, version):
     # version 1 had neither fingerprints nor a temperature, version 2 fingerprints only
     from safetensors.torch import load_file, save_file
-    from songgenre.predict import SEEN_ROWS, sha256_file
+    from songgenre.store import SEEN_ROWS
+    from songgenre.tables import sha256_file
     old = tmp_path / f"format{version}"
     shutil.copytree(model_dir, old)
     state = load_file(old / WEIGHTS)
@@ -198,7 +200,7 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
 def _rewrite_temperature(directory, temperature):
     "A model whose temperature is damaged but whose SHA-256 in model.json still matches (edited, not truncated)."
     from safetensors.torch import load_file, save_file
-    from songgenre.predict import sha256_file
+    from songgenre.tables import sha256_file
     save_file({**load_file(directory / WEIGHTS), "temperature": temperature}, directory / WEIGHTS)
     meta = json.loads((directory / META).read_text())
     (directory / META).write_text(json.dumps({**meta, "weights_sha256": sha256_file(directory / WEIGHTS)}))
@@ -290,14 +292,14 @@ def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, song
 
 
 def test_a_failed_save_keeps_the_previous_model(model_dir, model, tmp_path, monkeypatch):
-    import songgenre.predict as predict
+    import songgenre.store as store
     target = tmp_path / "kept"
     save_model(model, target)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(predict, "save_file", crash)
+    monkeypatch.setattr(store, "save_file", crash)
     with pytest.raises(OSError, match="disk full"):
         save_model(model, target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -386,7 +388,7 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
 def test_version_names_the_installed_package_and_model_formats():
     # a user reporting a problem, or holding a model.json with its package_version, needs the running version
     from importlib.metadata import version
-    from songgenre.predict import FORMAT_VERSION, READABLE_VERSIONS
+    from songgenre.store import FORMAT_VERSION, READABLE_VERSIONS
     result = run_cli("--version")
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout.startswith(f"songgenre {version('songgenre')} ") and songgenre.__version__ == version("songgenre")
@@ -539,12 +541,12 @@ def test_the_command_line_loads_only_what_a_command_uses(model_dir, songs_in, tm
     # the package's public names are there all the same, imported on first use
     assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES") for name in songgenre.__all__)
     assert loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15") == ["pandas", "sklearn", "torch"]
-    assert "torch" in loaded_libraries("import songgenre; assert songgenre.predict.UnseenCategoryWarning")  # as README says
+    assert "torch" in loaded_libraries("import songgenre; assert songgenre.api.UnseenCategoryWarning")  # as README says
     # main() imports the libraries itself, and leaves the warning filters they set as importing them would
     filters = "import warnings\nprint(len(warnings.filters))"
     with_main = subprocess.run([sys.executable, "-c", "import songgenre.cli; songgenre.cli.main(['evaluate', '--model', "
                                 "'none', '--data', 'x.csv'])\n" + filters], capture_output=True, text=True, cwd=tmp_path)
-    imported = subprocess.run([sys.executable, "-c", "import songgenre.data, songgenre.predict\n" + filters],
+    imported = subprocess.run([sys.executable, "-c", "import songgenre.data, songgenre.api\n" + filters],
                               capture_output=True, text=True, cwd=tmp_path)
     assert with_main.stdout == imported.stdout and int(imported.stdout) > 0, (with_main.stdout, imported.stdout)
 
@@ -566,7 +568,7 @@ def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
 def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_other(model, tmp_path):
     # a nightly predict meeting a weekly train that saves over the same model: each load is one whole model
     import threading, time
-    from songgenre.predict import GenreModel
+    from songgenre.store import GenreModel
     first = torch.nn.utils.parameters_to_vector(model.network.parameters()).detach().clone()
     other = GenreModel(load_model(save_model(model, tmp_path / "copy")).network, model.preprocessor, model.config,
                        {**model.meta, "marker": "other"}, model.seen_rows)
@@ -623,7 +625,8 @@ def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, mo
     # `timeout`, systemd or a job runner stop a job with SIGTERM: the output and model being written are removed,
     # what was there before stays, and the command says so (exit code 143, as for a process ended by SIGTERM)
     import signal
-    import songgenre.predict
+    import songgenre.api
+    import songgenre.store
     from songgenre import cli
     killed = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGTERM)
     handler_before = signal.getsignal(signal.SIGTERM)
@@ -634,8 +637,8 @@ def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, mo
     assert capsys.readouterr().err.endswith("songgenre: terminated\n") and existing.read_text() == "previous\n"
     saved = save_model(model, tmp_path / "m")
     before = (saved / WEIGHTS).read_bytes()
-    monkeypatch.setattr(songgenre.predict, "save_file", killed)  # SIGTERM while a model is being saved
-    monkeypatch.setattr(songgenre.predict, "train_genre_model", lambda data, out, **kw: save_model(model, out))
+    monkeypatch.setattr(songgenre.store, "save_file", killed)  # SIGTERM while a model is being saved
+    monkeypatch.setattr(songgenre.api, "train_genre_model", lambda data, out, **kw: save_model(model, out))
     assert cli.main(["train", "--data", str(FEATURES_FILE), "--out", str(saved)]) == 143
     assert (saved / WEIGHTS).read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "new_songs.csv", "out.csv"]  # no temporary left
