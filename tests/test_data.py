@@ -7,7 +7,7 @@ from conftest import FEATURES_FILE, RAW_SAMPLE
 from songgenre.clean import clean_songs, genre_share_gap, split_tracks, track_overlap
 from songgenre.data import find_songs_file, load_songs
 from songgenre.schema import FEATURES, GENRES, SongDataError
-from songgenre.schema import check_songs
+from songgenre.contract import check_songs
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ def test_predict_chapter_saves_a_complete_model(results):
             "package_version"} <= set(p["meta_keys"])
 
 
-@pytest.mark.parametrize("chapter", ["13_report", "index"])
+@pytest.mark.parametrize("chapter", ["14_report", "index"])
 def test_remaining_notebooks_run(chapter, tmp_path):
     from songgenre.report import ChapterFailed, run_chapter
     try:

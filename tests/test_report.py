@@ -9,7 +9,7 @@ import pytest
 from conftest import FEATURES_FILE
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-WITH_CHARTS = {"index", "08_features", "09_charts", "10_baselines", "11_dropout"}
+WITH_CHARTS = {"index", "09_features", "10_charts", "11_baselines", "12_dropout"}
 
 
 @pytest.fixture(scope="module")
@@ -84,18 +84,18 @@ def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):
     import nbformat
     import songgenre.report as report
     out = tmp_path / "report"
-    report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["02_data"])
-    before = (out / "02_data.html").read_text()
+    report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["03_data"])
+    before = (out / "03_data.html").read_text()
     nbs = tmp_path / "nbs"
     shutil.copytree(report.NBS, nbs, ignore=shutil.ignore_patterns("_*", ".ipynb_checkpoints"))
-    nb = nbformat.read(nbs / "02_data.ipynb", as_version=4)
+    nb = nbformat.read(nbs / "03_data.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('chapter broke on purpose')"))
-    nbformat.write(nb, nbs / "02_data.ipynb")
+    nbformat.write(nb, nbs / "03_data.ipynb")
     monkeypatch.setattr(report, "NBS", nbs)
-    with pytest.raises(report.ChapterFailed, match="02_data.ipynb failed.*\n.*chapter broke on purpose") as failure:
-        report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["02_data"])
-    assert (out / "02_data.html").read_text() == before
-    assert (tmp_path / "report.failed" / "notebooks" / "02_data.ipynb").exists()
+    with pytest.raises(report.ChapterFailed, match="03_data.ipynb failed.*\n.*chapter broke on purpose") as failure:
+        report.build_report("quick", out, data_path=str(FEATURES_FILE), chapters=["03_data"])
+    assert (out / "03_data.html").read_text() == before
+    assert (tmp_path / "report.failed" / "notebooks" / "03_data.ipynb").exists()
     kept = re.search(r"executed notebook kept at (.+)\)", str(failure.value)).group(1)
-    assert Path(kept).resolve() == (tmp_path / "report.failed" / "notebooks" / "02_data.ipynb").resolve()  # where it is, not where it was
+    assert Path(kept).resolve() == (tmp_path / "report.failed" / "notebooks" / "03_data.ipynb").resolve()  # where it is, not where it was
     assert not list(tmp_path.glob(".report.building-*"))
