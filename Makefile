@@ -39,7 +39,7 @@ test: check browser
 	$(BIN)/python -m pytest tests -v
 
 report: export
-	$(BIN)/python -m songgenre.report --profile full
+	$(BIN)/python -m songgenre.report --profile full --readme README.md
 
 bench: export
 	$(BIN)/python bench/bench_speed.py --out bench/results/bench_speed.json

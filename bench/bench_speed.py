@@ -3,7 +3,7 @@
 On the full data, in one run: LightGBM tuned on validation over the evaluation chapter's grid, our MLP and
 the same recipe as a TabM ensemble of 4; the training time of each to early stop (the MLPs trained as
 `songgenre train` trains them; ours and the trees timed --repeats times, interleaved, and compared on the
-median), and the prediction throughput (songs per second) of each on 1,000,000 rows. Goals from the issue: our MLP trains faster than
+median), and the prediction throughput (songs per second) of each on 1,000,000 rows. Goals: our MLP trains faster than
 the trees and predicts at least 5x faster."""
 import argparse
 import platform

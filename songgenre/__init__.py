@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning']
 
-# %% ../nbs/index.ipynb #875d5c01
+# %% ../nbs/index.ipynb
 import importlib
 import importlib.util
 
@@ -34,7 +34,8 @@ def __dir__() -> list[str]:
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
          "predict_genres", "train_genre_model", "UnseenCategoryWarning", "OptimisticMetricsWarning"]
 
-# nbdev writes `__version__` first, so the module's docstring line is not its docstring: `help(songgenre)` reads this
+# nbdev writes `__version__` first, so the module's docstring line is not its docstring:
+# `help(songgenre)` reads this
 __doc__ = """Assign genres to songs from their Spotify audio features, with an honest PyTorch MLP.
 
     model = songgenre.load_model("models/songgenre")         # a folder written by `songgenre train`

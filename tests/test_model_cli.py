@@ -103,14 +103,14 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
 def test_an_older_model_still_loads(model_dir, tmp_path, version):
     # version 1 had neither fingerprints nor a temperature, version 2 fingerprints only
     from safetensors.torch import load_file, save_file
-    from songgenre.store import SEEN_ROWS
+    from songgenre.store import _SEEN_ROWS
     from songgenre.tables import sha256_file
     old = tmp_path / f"format{version}"
     shutil.copytree(model_dir, old)
     state = load_file(old / WEIGHTS)
     del state["temperature"]
     if version == 1:
-        del state[SEEN_ROWS]
+        del state[_SEEN_ROWS]
     save_file(state, old / WEIGHTS)
     meta = json.loads((old / META).read_text())
     meta.pop("checksum")  # older songgenre wrote none

@@ -32,7 +32,7 @@ def browser():
 
 def report_pages(report: Path) -> list[Path]:
     from songgenre.report import CHAPTERS
-    return [report / "index.html"] + [report / f"{c}.html" for c, _ in CHAPTERS]
+    return [report / "index.html", report / "api.html"] + [report / f"{c}.html" for c, _ in CHAPTERS]
 
 
 def test_every_page_renders_in_chromium(quick_report, browser):
@@ -67,6 +67,32 @@ def test_every_link_between_pages_resolves(quick_report, browser):
         assert local, f"{page.name}: no links to other pages"
         for link in local:
             assert Path(link.path).exists(), f"{page.name} links to missing {link.path}"
+
+
+def test_every_public_name_has_its_section(quick_report, browser):
+    import importlib
+    import songgenre
+    from songgenre.report import LAYERS
+    browser.get((quick_report / "api.html").as_uri())
+    links = browser.execute_script(
+        "return Array.from(document.querySelectorAll('a[href*=\"#\"]')).map(a => [a.innerText, a.href])")
+    targets = {}
+    for name, href in links:
+        targets.setdefault(name, href)
+    public = set(songgenre.__all__)
+    for module in (m for layer in LAYERS for m in layer):
+        public |= set(importlib.import_module(f"songgenre.{module}").__all__)
+    assert public - set(targets) == set(), "names without a link on the API page"
+    for name in sorted(public):
+        page, anchor = targets[name].split("#")
+        browser.get(page)
+        sections = browser.find_elements("id", anchor)
+        assert sections, f"{name}: no section #{anchor} in {page}"
+        assert name in sections[0].text, (name, sections[0].text)
+    # the reference shows nbdev's signature with its documented parameters under the section
+    browser.get(targets["train_genre_model"].split("#")[0])
+    text = browser.execute_script("return document.body.innerText")
+    assert "def train_genre_model(" in text and re.search(r"\n\s*out:[^\n]*# \w", text), "no documented parameters"
 
 
 def test_index_numbers_come_from_this_run(quick_report, results):
