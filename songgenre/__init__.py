@@ -7,13 +7,14 @@ __version__ = "0.1.0"
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning']
 
-# %% ../nbs/index.ipynb
+# %% ../nbs/index.ipynb #3ddad216
 import importlib
 import importlib.util
 
-# the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`: the names of `_all_`
-# below (nbdev's `__all__`), each imported from the module that defines it the first time it is used (PEP 562):
-# `import songgenre` and `songgenre --help` stay instant, and torch (about 2 s) loads only once a model is needed
+# the package's public face, `import songgenre; songgenre.predict_genres(frame, model_dir)`: the names of
+# `_all_` below (nbdev's `__all__`), each imported from the module that defines it the first time it is used
+# (PEP 562): `import songgenre` and `songgenre --help` stay instant, and torch (about 2 s) loads only once a
+# model is needed
 _PUBLIC_MODULES = ("schema", "data", "store", "api")
 
 def __getattr__(name: str):
@@ -21,7 +22,8 @@ def __getattr__(name: str):
         modules = (importlib.import_module(f"songgenre.{m}") for m in _PUBLIC_MODULES)
         value = getattr(next(m for m in modules if hasattr(m, name)), name)
     elif not name.startswith("_") and importlib.util.find_spec(f"songgenre.{name}") is not None:
-        value = importlib.import_module(f"songgenre.{name}")  # a chapter's module: `songgenre.api.X` works too
+        # a chapter's module: `songgenre.api.X` works too
+        value = importlib.import_module(f"songgenre.{name}")
     else:
         raise AttributeError(f"module 'songgenre' has no attribute {name!r}")
     globals()[name] = value  # from now on an ordinary attribute
