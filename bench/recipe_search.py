@@ -4,7 +4,7 @@ Every variant of our recipe is trained on the track-grouped splits of several se
 validation only (the test split is never touched here). The model chapter quotes this search to say why
 ours is a single MLP rather than the TabM ensemble. On the project's 2-core CPU the whole search takes
 about 11 minutes (25 variants x 3 seeds, ~7.5 s per single-MLP fit, ~29 s per ensemble fit). The figures
-the model chapter and the README quote are in bench/results/recipe_search.json, written by the first
+the model chapter and bench/README.md quote are in bench/results/recipe_search.json, written by the first
 command below.
 
     .venv/bin/python bench/recipe_search.py --out bench/results/recipe_search.json   # every variant, seeds 0 1 2

@@ -541,7 +541,7 @@ def test_the_command_line_loads_only_what_a_command_uses(model_dir, songs_in, tm
     # the package's public names are there all the same, imported on first use
     assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES") for name in songgenre.__all__)
     assert loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15") == ["pandas", "sklearn", "torch"]
-    assert "torch" in loaded_libraries("import songgenre; assert songgenre.api.UnseenCategoryWarning")  # as README says
+    assert "torch" in loaded_libraries("import songgenre; assert songgenre.api.UnseenCategoryWarning")
     # main() imports the libraries itself, and leaves the warning filters they set as importing them would
     filters = "import warnings\nprint(len(warnings.filters))"
     with_main = subprocess.run([sys.executable, "-c", "import songgenre.cli; songgenre.cli.main(['evaluate', '--model', "

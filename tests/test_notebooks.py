@@ -26,8 +26,8 @@ def test_clean_chapter_accounts_for_every_row(results):
     assert sum(clean["split_sizes"].values()) == clean["rows_out"]
 
 
-def test_validate_chapter_contract_and_leakage(results):
-    v = results["validate"]
+def test_features_chapter_contract_and_leakage(results):
+    v = results["features"]
     assert v["contract_passed"] is True and v["rows_checked"] == results["clean"]["rows_out"]
     assert v["leakage"] == {"track_overlap": 0, "feature_vector_overlap": 0, "name_or_id_features": []}
     assert sorted(s["feature"] for s in v["signal"]) == sorted(FEATURES)
@@ -52,8 +52,8 @@ def test_model_chapter_is_deterministic_and_learns(results):
     assert m["valid"]["top3_accuracy"] >= m["valid"]["accuracy"]
 
 
-def test_evaluate_chapter_has_every_baseline(results):
-    ev = results["evaluate"]
+def test_baselines_chapter_has_every_baseline(results):
+    ev = results["baselines"]
     table = {r["model"]: r for r in ev["results"]}
     assert set(table) == {"uniform random guess", "stratified guess", "majority class", "logistic regression",
                           "LightGBM (gradient-boosted trees)", "original architecture (best epoch on validation)",
@@ -107,8 +107,8 @@ def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
     assert stated and all(n in computed or n.lstrip("+") in computed for n in stated)
 
 
-def test_predict_chapter_saves_a_complete_model(results):
-    p = results["predict"]
+def test_api_chapter_saves_a_complete_model(results):
+    p = results["api"]
     assert p["model_files"] == ["model.json", "model.safetensors"]
     assert {"preprocessor", "config", "genres", "features", "weights_sha256", "training_data", "metrics",
             "package_version"} <= set(p["meta_keys"])
