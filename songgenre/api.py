@@ -117,7 +117,9 @@ def _check_frame(frame, source: str, model) -> None:
         raise SongDataError(f"{source}: has no rows")
 
 # %% ../nbs/08_api.ipynb #20064db2
-def is_training_file(model: GenreModel, path: str | Path) -> bool:
+def is_training_file(model: GenreModel,
+                     path: str | Path,  # a songs file, compared byte for byte with the training file
+                     ) -> bool:
     "Whether `path` holds the very bytes `model` was trained on (its SHA-256 is in model.json)."
     trained_on = model.meta.get("training_data", {}).get("sha256")
     return bool(trained_on) and Path(path).is_file() and sha256_file(path) == trained_on
@@ -138,8 +140,8 @@ def _warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: 
                           UnseenCategoryWarning, stacklevel=3)
 
 # %% ../nbs/08_api.ipynb #dfbfb46c
-def predict_genres(frame: pd.DataFrame,
-                   model: GenreModel | str | Path,
+def predict_genres(frame: pd.DataFrame,  # songs with the 13 feature columns; other columns are carried through
+                   model: GenreModel | str | Path,  # a loaded model or its directory
                    source: str = "input",  # the name errors and warnings give the songs (a file name)
                    ) -> pd.DataFrame:
     """`frame` with the predicted genre, its probability and the top 3 genres and probabilities added.
@@ -167,8 +169,8 @@ def predict_genres(frame: pd.DataFrame,
     return out
 
 # %% ../nbs/08_api.ipynb #2357c966
-def evaluate_model(frame: pd.DataFrame,
-                   model: GenreModel | str | Path,
+def evaluate_model(frame: pd.DataFrame,  # labelled songs: the 13 features and `genre`
+                   model: GenreModel | str | Path,  # a loaded model or its directory
                    source: str = "input",  # the name errors and warnings give the songs (a file name)
                    ) -> dict:
     """Metrics of the model on labelled songs (songs first, as in `predict_genres`).

@@ -138,7 +138,11 @@ def _with_api_docs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return documented
 
 # %% ../nbs/14_report.ipynb #0ceed8bc
-def run_chapter(chapter: str, executed_dir: Path, parameters: dict, kernel: str = "python3") -> Path:
+def run_chapter(chapter: str,  # a notebook's name in nbs/, without .ipynb
+                executed_dir: Path,  # where the executed notebook is written (and kept on failure)
+                parameters: dict,  # values for the chapter's `parameters` cell
+                kernel: str = "python3",  # the Jupyter kernel to run it in
+                ) -> Path:
     "Run a chapter with API doc cells (papermill, cwd nbs/) into `executed_dir`; `ChapterFailed` on error."
     executed_dir.mkdir(parents=True, exist_ok=True)
     target = executed_dir / f"{chapter}.ipynb"
@@ -487,8 +491,11 @@ songgenre evaluate --model models/songgenre --data labelled.csv</pre>
     return target
 
 # %% ../nbs/14_report.ipynb #262b5c77
-def build_report(profile: str = "full", out: str | Path = "_report", data_path: str | None = None,
-                 chapters: list[str] | None = None) -> Path:
+def build_report(profile: str = "full",  # "quick" (the tests') or "full" (`make report`): see PROFILES
+                 out: str | Path = "_report",  # the report folder, replaced whole when the build succeeds
+                 data_path: str | None = None,  # songs file; None: the search order of load_songs
+                 chapters: list[str] | None = None,  # only these chapters, without the overview pages
+                 ) -> Path:
     "Run every chapter with papermill, render the HTML site into `out` (atomically); return `out/index.html`."
     out = Path(out).resolve()
     building = out.with_name(f".{out.name}.building-{os.getpid()}")

@@ -75,7 +75,7 @@ def test_every_public_name_has_its_section(quick_report, browser):
     from songgenre.report import CHAPTERS, LAYERS
     browser.get((quick_report / "api.html").as_uri())
     links = browser.execute_script(
-        "return Array.from(document.querySelectorAll('a[href*=\\"#\\"]')).map(a => [a.innerText, a.href])")
+        "return Array.from(document.querySelectorAll('a[href*=\"#\"]')).map(a => [a.innerText, a.href])")
     pages = {href.split("#")[0].rsplit("/", 1)[-1] for _, href in links}
     assert pages <= {f"{c}.html" for c, _ in CHAPTERS}
     linked = {(href.split("#")[0].rsplit("/", 1)[-1], href.split("#")[1]) for _, href in links}
