@@ -140,7 +140,7 @@ def _warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: 
                           UnseenCategoryWarning, stacklevel=3)
 
 # %% ../nbs/08_api.ipynb #dfbfb46c
-def predict_genres(frame: pd.DataFrame,  # songs with the 13 feature columns; other columns are carried through
+def predict_genres(frame: pd.DataFrame,  # songs with the 13 features; other columns are carried through
                    model: GenreModel | str | Path,  # a loaded model or its directory
                    source: str = "input",  # the name errors and warnings give the songs (a file name)
                    ) -> pd.DataFrame:
