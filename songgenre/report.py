@@ -107,7 +107,8 @@ def _exported_names(source: str) -> list[tuple[str, str, str]]:
             found.append((node.name, kind, (ast.get_docstring(node) or "").strip().split("\n")[0]))
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found += [(t.id, "constant", "") for t in targets if isinstance(t, ast.Name)]
+            names = [e for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])]
+            found += [(n.id, "constant", "") for n in names if isinstance(n, ast.Name)]
     return [(name, kind, doc) for name, kind, doc in found if not name.startswith("_")]
 
 # %% ../nbs/14_report.ipynb #7959f0f7
@@ -132,10 +133,7 @@ def _with_api_docs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for name, kind, _ in names:
             call = f"_constant_doc({name!r}, {name})" if kind == "constant" else f"show_doc({name})"
             cells.append(nbformat.v4.new_code_cell(call, metadata={"tags": ["sg-doc"]}))
-    documented = nbformat.from_dict({**nb, "cells": cells})
-    for cell in documented.cells:
-        cell.pop("id", None)  # the inserted cells have none: ids are left out all along
-    return documented
+    return nbformat.from_dict({**nb, "cells": cells})
 
 # %% ../nbs/14_report.ipynb #0ceed8bc
 def run_chapter(chapter: str,  # a notebook's name in nbs/, without .ipynb
