@@ -191,10 +191,11 @@ def _report(args: argparse.Namespace) -> int:
     with subprocess.Popen(command + (["--data", args.data] if args.data else [])) as build:
         try:
             return build.wait()
-        except BaseException:  # Terminated or Ctrl-C: the build keeps the previous report when stopped
+        except (Terminated, KeyboardInterrupt):
+            # stopped: so is the build, which keeps the previous report and says so in one line
             build.terminate()
-            build.wait()
-            raise
+            code = build.wait()
+            return code if code > 0 else 128 - code  # killed before it could say so: 128 + the signal
 
 # %% ../nbs/13_cli.ipynb #973f1a38
 def _run(args: argparse.Namespace) -> int:
