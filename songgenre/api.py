@@ -16,27 +16,39 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .clean import clean_songs, sample_tracks, split_tracks
-from .data import find_songs_file, load_songs
+from .clean import FEWEST_TRACKS_TO_SPLIT, clean_songs, sample_tracks, split_tracks, track_keys
+from .contract import canonical_songs, check_songs
+from .data import find_songs_file
 from .metrics import genre_metrics
 from .model import OURS, ModelConfig, predict_proba, prepare_data, to_tensors, train_mlp
-from .contract import canonical_songs, check_songs
-from .schema import (FEATURES, GENRES, OptimisticMetricsWarning, SongDataError,
-                              UnseenCategoryWarning, describe_rows)
+from .schema import (FEATURES, FEWEST_FEATURES, FilledValuesWarning, OptimisticMetricsWarning,
+                              SongDataError, UnseenCategoryWarning, describe_rows)
 from .store import GenreModel, check_model_target, load_model, row_fingerprints, save_model
-from .tables import sha256_file
+from .tables import read_table, sha256_file
+
+# %% ../nbs/08_api.ipynb #5212327b
+def _in_words(counts: dict) -> str:
+    "Per-column counts as a reader would say them: 'energy 12, key 3'."
+    return ", ".join(f"{column} {n:,}" for column, n in counts.items())
 
 # %% ../nbs/08_api.ipynb #37e62e96
 def train_genre_model(
-        data: str | Path | pd.DataFrame | None = None,  # songs file or frame (either schema); None: find it
+        data: str | Path | pd.DataFrame | None = None,  # songs file or frame; None: find genres_v2
         out: str | Path = "models/songgenre",  # model directory to write
         seed: int = 0,  # split and training seed
         epochs: int | None = None,  # upper bound (default: the recipe's)
         config: ModelConfig = OURS,  # the recipe
         sample_frac: float = 1.0,  # fraction of tracks to train on
         progress: bool | str = True,  # as in `train_mlp`: True, "bar", "lines" or False
+        genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
+        columns: dict | None = None,  # feature -> the file's column for it, where the names differ
+        invalid: str = "refuse",  # text or a value out of range in a feature: "refuse", or "missing" to fill it
         ) -> GenreModel:
-    "Train our recipe on a songs file or frame, choosing on an internal validation split; save it to `out`."
+    """Train our recipe on labelled songs, choosing on an internal validation split; save it to `out`.
+
+    The model learns the genres of the songs, in the order they first appear, and the features the file has
+    (at least `FEWEST_FEATURES`). Empty feature cells are filled as the model learns to; it says how many per
+    column (`FilledValuesWarning`, and in model.json's `training_data`), and which features were absent."""
     # the arguments first, before a file is read
     whole = lambda value: isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
     if not (whole(seed) and 0 <= seed < 2**32):
@@ -45,61 +57,72 @@ def train_genre_model(
         raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}")
     if not (isinstance(sample_frac, (int, float, np.number)) and 0 < sample_frac <= 1):
         raise ValueError(f"sample_frac must be above 0 and at most 1, got {sample_frac!r}")
+    if invalid not in ("refuse", "missing"):
+        raise ValueError(f"invalid must be 'refuse' or 'missing', got {invalid!r}")
     # numpy integers as Python ones, for torch
     seed, epochs = int(seed), None if epochs is None else int(epochs)
     check_model_target(out)  # before the training, not after it
+    layout = {"genre_column": genre_column, "columns": columns, "invalid": invalid}
     if isinstance(data, pd.DataFrame):
         # a frame has no file: model.json keeps the SHA-256 of its songs as CSV (canonical columns), so the
         # same songs give the same hash
         source = "input"
-        canonical = canonical_songs(data, source)
+        canonical = canonical_songs(data, source, **layout)
         trained_on = {"file": None,
                       "sha256": hashlib.sha256(canonical.to_csv(index=False).encode()).hexdigest()}
     else:
         source = find_songs_file(data)
-        canonical = load_songs(source)
+        canonical = canonical_songs(read_table(source), str(source), **layout)
         trained_on = {"file": source.name, "sha256": sha256_file(source)}
     songs, report = clean_songs(canonical)
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
-    present = songs["genre"].astype(str).unique()
-    if len(present) < 2:
+    songs["genre"] = songs["genre"].cat.remove_unused_categories()
+    genres = songs["genre"].cat.categories.tolist()
+    if len(genres) < 2:
         raise SongDataError(f"{source}: songs of at least 2 genres are needed to train a genre model; "
-                            f"found only {', '.join(present) or 'none'}")
-    try:
-        splits = split_tracks(songs, seed=seed)
-    except ValueError as e:  # scikit-learn's stratified draw needs a few tracks of every genre
-        counts = songs.groupby("genre", observed=True)["track_key"].nunique()
-        raise SongDataError(f"{source}: too few tracks to split into train, validation and test by genre "
-                            f"(fewest: {counts.idxmin()} with {counts.min()}; "
-                            f"{str(e).splitlines()[0]})") from None
+                            f"found only {', '.join(map(str, genres)) or 'none'}")
+    splits = split_tracks(songs, seed=seed)
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, "
-                            "validation and test")
+                            f"validation and test (a genre is split from {FEWEST_TRACKS_TO_SPLIT} tracks on)")
     config = replace(config, max_epochs=config.max_epochs if epochs is None else epochs)
-    if missing := [g for g in GENRES if g not in present]:
-        warnings.warn(f"{source}: no songs of {len(missing)} genre(s) ({', '.join(missing)}); "
-                      "the model will never predict them", stacklevel=2)
     data_ = prepare_data(splits, config)
+    features = data_.preprocessor.features
+    if len(features) < FEWEST_FEATURES:
+        raise SongDataError(f"{source}: values in only {len(features)} feature column(s) "
+                            f"({', '.join(features) or 'none'}); a model needs at least {FEWEST_FEATURES}")
+    absent = [f for f in FEATURES if f not in features]
+    filled = {f: int(n) for f, n in songs[features].isna().sum().items() if n}
+    if absent:
+        warnings.warn(f"{source}: no values for {', '.join(absent)}; the model learns from the other "
+                      f"{len(features)} features", UserWarning, stacklevel=2)
+    if filled:
+        warnings.warn(f"{source}: {sum(filled.values()):,} empty feature cells filled with the training songs' "
+                      f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)
     # no learning curve here
     result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)
-    scores = {part: {k: v for k, v in genre_metrics(
-                         getattr(data_, part)[2].numpy(),
-                         predict_proba(result.model, *getattr(data_, part)[:2])).items()}
+    scores = {part: genre_metrics(getattr(data_, part)[2].numpy(),
+                                  predict_proba(result.model, *getattr(data_, part)[:2]),
+                                  genres, getattr(splits, part)["track_key"].to_numpy())
               for part in ("valid", "test")}
-    meta = {"bins": data_.bins, "seed": seed, "best_epoch": result.best_epoch,
+    meta = {"bins": data_.bins, "genres": genres, "seed": seed, "best_epoch": result.best_epoch,
             "train_seconds": round(result.seconds, 2),
-            "training_data": {**trained_on, "rows_loaded": report.rows_in,
-                              "rows_used": len(songs), "split_sizes": splits.sizes()},
+            "training_data": {**trained_on, "rows_loaded": report.rows_in, "rows_used": len(songs),
+                              "split_sizes": splits.sizes(), "genre_column": canonical.attrs["genre_column"],
+                              "columns": canonical.attrs["columns"], "features_absent": absent,
+                              "cells_filled": filled, "invalid_cells_filled": canonical.attrs["invalid_cells"],
+                              "genres_in_train_only": splits.train_only},
             "metrics": scores}
-    seen = np.unique(np.concatenate([row_fingerprints(splits.train), row_fingerprints(splits.valid)]))
+    seen = np.unique(np.concatenate([row_fingerprints(splits.train, features),
+                                     row_fingerprints(splits.valid, features)]))
     model = GenreModel(result.model.cpu(), data_.preprocessor, config, meta, seen)
     save_model(model, out)
     return model
 
 # %% ../nbs/08_api.ipynb #5bedbb38
 PREDICTION_COLUMNS = ["predicted_genre", "predicted_probability", "genre_1", "probability_1",
-                      "genre_2", "probability_2", "genre_3", "probability_3"]
+                      "genre_2", "probability_2", "genre_3", "probability_3", "features_filled"]
 
 # %% ../nbs/08_api.ipynb #ac3405ba
 def _check_frame(frame, source: str, model) -> None:
@@ -131,7 +154,8 @@ def _warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: 
     # such a value (a time signature of 0, a key of -1) passes the data contract but lands on a one-hot slot
     # that training never switched on: the genre still comes out, on weaker ground
     for j, name in enumerate(model.preprocessor.categorical):
-        unseen = (x_cat[:, j] == 0).numpy()  # Preprocessor.transform's code for a value not seen in training
+        # Preprocessor.transform's code for a value not seen in training, or missing (said apart)
+        unseen = (x_cat[:, j] == 0).numpy() & features[name].notna().to_numpy()
         if unseen.any():
             warnings.warn(f"{source}: column '{name}' has values this model never saw in training in "
                           f"{describe_rows(unseen)} (e.g. {features[name][unseen].iloc[0]}; seen: "
@@ -139,58 +163,93 @@ def _warn_unseen_categories(features: pd.DataFrame, x_cat: torch.Tensor, model: 
                           "their genres are less certain",
                           UnseenCategoryWarning, stacklevel=3)
 
+# %% ../nbs/08_api.ipynb #43b020f8
+def _filled_cells(features: pd.DataFrame, model: GenreModel, source: str,
+                  invalid_cells: dict,  # per column, the invalid values made missing (`invalid="missing"`)
+                 ) -> np.ndarray:
+    "The number of the model's features missing per song, with one `FilledValuesWarning` per call when any is."
+    missing = features[model.features].isna()
+    if (per_column := {c: int(n) for c, n in missing.sum().items() if n}):
+        cells, songs = sum(per_column.values()), int(missing.any(axis=1).sum())
+        invalid = (f"; {sum(invalid_cells.values()):,} of them invalid values ({_in_words(invalid_cells)})"
+                   if invalid_cells else "")
+        warnings.warn(f"{source}: {cells:,} missing feature cell{'s' if cells > 1 else ''} in {songs:,} "
+                      f"song{'s' if songs > 1 else ''} filled as the model was trained to "
+                      f"({_in_words(per_column)}){invalid}; the features_filled column counts them per song",
+                      FilledValuesWarning, stacklevel=3)
+    return missing.sum(axis=1).to_numpy()
+
 # %% ../nbs/08_api.ipynb #dfbfb46c
-def predict_genres(frame: pd.DataFrame,  # songs with the 13 features; other columns are carried through
+def predict_genres(frame: pd.DataFrame,  # songs with the model's features; other columns are carried through
                    model: GenreModel | str | Path,  # a loaded model or its directory
                    source: str = "input",  # the name errors and warnings give the songs (a file name)
+                   columns: dict | None = None,  # feature -> the frame's column for it, where the names differ
+                   invalid: str = "refuse",  # text or a value out of range in a feature: "refuse" or "missing"
                    ) -> pd.DataFrame:
-    """`frame` with the predicted genre, its probability and the top 3 genres and probabilities added.
+    """`frame` with the predicted genre, its probability, the top 3 genres and probabilities, features filled.
 
     `model` is a `GenreModel` or its directory. Raises `SongDataError` for bad songs (naming `source`, the
     column and the rows, counted from 1 in the frame's order as in a CSV: row n is `frame.iloc[n - 1]`,
     whatever the index) and `ModelError` for a bad model directory; warns `UnseenCategoryWarning` for
-    category values training never saw."""
+    category values training never saw and `FilledValuesWarning` for empty feature cells."""
     _check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
-    features = check_songs(canonical_songs(frame, source, require_genre=False), source, labelled=False)
+    canonical = canonical_songs(frame, source, require_genre=False, columns=columns, features=model.features,
+                                invalid=invalid)
+    features = check_songs(canonical, source, labelled=False, features=model.features)
+    filled = _filled_cells(features, model, source, canonical.attrs["invalid_cells"])
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
     _warn_unseen_categories(features, x_cat, model, source)
     proba = predict_proba(model.network, x_num, x_cat)
     top = np.argsort(-proba, axis=1)[:, :3]
-    genres = np.asarray(GENRES, dtype=object)
+    genres = np.asarray(model.genres, dtype=object)
     # columns of an earlier prediction are replaced, whatever their case (feature columns match that way too)
     out = frame.drop(columns=[c for c in frame.columns
                               if str(c).strip().lower() in PREDICTION_COLUMNS]).copy()
     out["predicted_genre"] = genres[top[:, 0]]
     out["predicted_probability"] = proba[np.arange(len(proba)), top[:, 0]]
-    for i in range(3):
-        out[f"genre_{i + 1}"] = genres[top[:, i]]
-        out[f"probability_{i + 1}"] = proba[np.arange(len(proba)), top[:, i]]
+    for i in range(3):  # a model of two genres has no third
+        there = i < proba.shape[1]
+        out[f"genre_{i + 1}"] = genres[top[:, i]] if there else None
+        out[f"probability_{i + 1}"] = proba[np.arange(len(proba)), top[:, i]] if there else np.nan
+    out["features_filled"] = filled
     return out
 
 # %% ../nbs/08_api.ipynb #2357c966
-def evaluate_model(frame: pd.DataFrame,  # labelled songs: the 13 features and `genre`
+def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features and a genre column
                    model: GenreModel | str | Path,  # a loaded model or its directory
                    source: str = "input",  # the name errors and warnings give the songs (a file name)
+                   genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
+                   columns: dict | None = None,  # feature -> the frame's column for it, where the names differ
+                   invalid: str = "refuse",  # text or a value out of range in a feature: "refuse" or "missing"
                    ) -> dict:
     """Metrics of the model on labelled songs (songs first, as in `predict_genres`).
 
     Returns a dict: `rows`; `rows_seen_in_training` (songs whose features match a train or validation song of
-    the model, None for a model saved without fingerprints); `accuracy`, `macro_f1`, `top3_accuracy`,
-    `log_loss`, `calibration_error`; `per_genre` precision, recall, F1 and support. Warns
-    `OptimisticMetricsWarning` when some songs were seen in training (their metrics are optimistic). Errors as
-    in `predict_genres`."""
+    the model, None for a model saved without fingerprints); `features_filled` (empty cells per column);
+    `accuracy`, `accuracy_any_genre` (right when the genre given is any of the track's genres in these
+    songs), `macro_f1`, `top3_accuracy`, `log_loss`, `calibration_error`; `per_genre` precision, recall, F1
+    and support. Warns `OptimisticMetricsWarning` when some songs were seen in training (their metrics are
+    optimistic). Errors and other warnings as in `predict_genres`; a genre the model does not know is an
+    error."""
     _check_frame(frame, source, model)
     model = model if isinstance(model, GenreModel) else load_model(model)
-    songs = check_songs(canonical_songs(frame, source, require_genre=True), source)
+    canonical = canonical_songs(frame, source, True, genre_column, columns, model.features, model.genres,
+                                invalid)
+    songs = check_songs(canonical, source, features=model.features)
+    _filled_cells(songs, model, source, canonical.attrs["invalid_cells"])  # the warning
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     _warn_unseen_categories(songs, x_cat, model, source)
     # songs the model was trained or tuned on score better than new ones: count them, and say so, so that
     # nobody quotes these metrics as the model's accuracy on new songs
-    seen = None if model.seen_rows is None else int(np.isin(row_fingerprints(songs), model.seen_rows).sum())
+    seen = (None if model.seen_rows is None
+            else int(np.isin(row_fingerprints(songs, model.features), model.seen_rows).sum()))
     if seen:
         warnings.warn(f"{source}: {seen:,} of {len(songs):,} songs ({seen / len(songs):.1%}) have the "
                       "features of songs this model was trained or tuned on; metrics on those are optimistic "
                       "(model.json holds the held-out test metrics)", OptimisticMetricsWarning, stacklevel=2)
+    per_column = songs[model.features].isna().sum()
     return {"rows": int(len(songs)), "rows_seen_in_training": seen,
-            **genre_metrics(y.numpy(), predict_proba(model.network, x_num, x_cat))}
+            "features_filled": {c: int(n) for c, n in per_column.items() if n},
+            **genre_metrics(y.numpy(), predict_proba(model.network, x_num, x_cat), model.genres,
+                            track_keys(songs).to_numpy())}

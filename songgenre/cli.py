@@ -40,6 +40,36 @@ def _seed_number(text: str) -> int:
     return value
 _seed_number.__name__ = "seed_number"  # argparse names the type in "invalid seed_number value: 'x'"
 
+# %% ../nbs/13_cli.ipynb #db4ab68c
+def _column_pair(text: str) -> tuple[str, str]:
+    "An argparse type: 'FEATURE=THEIRS' as (feature, their column name)."
+    feature, sep, theirs = text.partition("=")
+    if not sep or not feature.strip() or not theirs.strip():
+        raise argparse.ArgumentTypeError(f"expected FEATURE=COLUMN (e.g. duration_ms=length), got {text!r}")
+    return feature.strip(), theirs.strip()
+_column_pair.__name__ = "column mapping"  # argparse names the type in "invalid column mapping value: 'x'"
+
+# %% ../nbs/13_cli.ipynb #d6f17e0f
+def _add_layout_options(command: argparse.ArgumentParser,
+                        labelled: bool,  # the command reads a genre column
+                        ) -> None:
+    "The options that say how to read a catalog's table: its label column, its names for features, bad cells."
+    if labelled:
+        command.add_argument("--genre-column", metavar="NAME",
+                             help="the label column (default: 'genre' or 'track_genre'; any labels, text or numbers)")
+    command.add_argument("--column", metavar="FEATURE=THEIRS", type=_column_pair, action="append", default=[],
+                         help="the file's column for a feature whose name differs (repeatable), "
+                              "e.g. --column duration_ms=length")
+    command.add_argument("--invalid-as-missing", action="store_true",
+                         help="fill text or out-of-range feature values as missing cells (counted) instead of "
+                              "refusing the file")
+
+# %% ../nbs/13_cli.ipynb #97032b02
+def _layout(args: argparse.Namespace) -> dict:
+    "The keyword arguments of the API for the layout options parsed."
+    layout = {"columns": dict(args.column) or None, "invalid": "missing" if args.invalid_as_missing else "refuse"}
+    return {**layout, "genre_column": args.genre_column} if hasattr(args, "genre_column") else layout
+
 # %% ../nbs/13_cli.ipynb #0b88d2d8
 class _ShowVersion(argparse.Action):
     "`--version`: the package's version and the model formats it saves and loads (read when asked)."
@@ -68,22 +98,26 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="show the version and the model formats it reads, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model on a songs file and save it")
-    train.add_argument("--data", help="songs CSV/Parquet (Kaggle raw or features-only); "
-                                      "default: $SONGGENRE_DATA, data/, ../shared/data/")
+    train.add_argument("--data", help="labelled songs, CSV or Parquet (any genres, 5 or more of the 13 "
+                                      "features); default: genres_v2 from $SONGGENRE_DATA, data/, ../shared/data/")
     train.add_argument("--out", default="models/songgenre",
                        help="model directory to write (default: %(default)s)")
     train.add_argument("--seed", type=_seed_number, default=0,
                        help="split and training seed (default: %(default)s)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="upper bound on epochs (default: the recipe's, 30)")
+    _add_layout_options(train, labelled=True)
     predict = sub.add_parser("predict", help="predict genres for the songs in a file")
     predict.add_argument("--model", required=True, help="model directory written by `songgenre train`")
-    predict.add_argument("input", help="CSV or Parquet with the 13 feature columns ('-': standard input)")
+    predict.add_argument("input", help="CSV or Parquet with the model's feature columns ('-': standard input)")
     predict.add_argument("-o", "--output", help="CSV or Parquet to write (default, or '-': CSV on stdout)")
+    _add_layout_options(predict, labelled=False)
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labelled songs, as JSON")
     evaluate.add_argument("--model", required=True, help="model directory written by `songgenre train`")
     evaluate.add_argument("--data", required=True,
-                          help="labelled CSV or Parquet (13 features and genre; '-': standard input)")
+                          help="labelled CSV or Parquet (the model's features and a genre column; "
+                               "'-': standard input)")
+    _add_layout_options(evaluate, labelled=True)
     report = sub.add_parser("report", help="run every notebook and render the HTML report")
     report.add_argument("--profile", choices=["quick", "full"], default="full",
                         help="parameters to run with (default: %(default)s)")
@@ -126,12 +160,17 @@ def _train(args: argparse.Namespace) -> int:
     from songgenre.data import find_songs_file
     from songgenre.tables import results_json
     source = find_songs_file(args.data)  # searched once: trained on, and named in the summary
-    model = train_genre_model(source, args.out, seed=args.seed, epochs=args.epochs)
+    model = train_genre_model(source, args.out, seed=args.seed, epochs=args.epochs, **_layout(args))
     m = model.meta["metrics"]
     trained_on = model.meta["training_data"]
     print(results_json({"model": str(args.out), "data": str(source),
                         "rows_loaded": trained_on["rows_loaded"], "rows_used": trained_on["rows_used"],
+                        "genres": len(model.genres), "features": len(model.features),
+                        "features_absent": trained_on["features_absent"],
+                        "cells_filled": trained_on["cells_filled"],
+                        "genres_in_train_only": trained_on["genres_in_train_only"],
                         "valid_accuracy": m["valid"]["accuracy"], "test_accuracy": m["test"]["accuracy"],
+                        "test_accuracy_any_genre": m["test"]["accuracy_any_genre"],
                         "test_calibration_error": m["test"]["calibration_error"],
                         "temperature": float(model.network.temperature),
                         "best_epoch": model.meta["best_epoch"]}, indent=None))
@@ -150,7 +189,7 @@ def _predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     for note in _older_model_warnings(model, args.model):
         print(f"songgenre: warning: {note}", file=sys.stderr)
-    out = predict_genres(read_table(args.input), model, source=table_name(args.input))
+    out = predict_genres(read_table(args.input), model, source=table_name(args.input), **_layout(args))
     if args.output and args.output != "-":
         write_table_atomic(out, args.output)
         print(f"wrote {len(out):,} prediction{'s' if len(out) != 1 else ''} to {args.output}",
@@ -175,7 +214,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         if training_file:
             warnings.simplefilter("ignore", OptimisticMetricsWarning)
-        metrics = evaluate_model(read_table(args.data), model, source=table_name(args.data))
+        metrics = evaluate_model(read_table(args.data), model, source=table_name(args.data), **_layout(args))
     if training_file:
         print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include "
               "its training rows and are optimistic (model.json holds the held-out test metrics)",
@@ -215,15 +254,15 @@ def main(argv: list[str] | None = None,  # the words after `songgenre`; None: sy
             # catch_warnings, which would undo the warning filters the libraries set when imported
             # (main may run in a notebook)
             import songgenre.api  # noqa: F401  the libraries every command uses
-            from songgenre.schema import (ModelError, OptimisticMetricsWarning, SongDataError,
-                                          UnseenCategoryWarning)
+            from songgenre.schema import (FilledValuesWarning, ModelError, OptimisticMetricsWarning,
+                                          SongDataError, UnseenCategoryWarning)
             try:
                 with warnings.catch_warnings():  # a warning is one line on stderr, like an error
                     warnings.showwarning = (
                         lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr))
                     # ours are part of the output, each time: not silenced, nor made a traceback,
                     # by PYTHONWARNINGS
-                    for category in (UnseenCategoryWarning, OptimisticMetricsWarning):
+                    for category in (UnseenCategoryWarning, FilledValuesWarning, OptimisticMetricsWarning):
                         warnings.filterwarnings("always", category=category)
                     return _run(args)
             except (SongDataError, ModelError) as e:

@@ -7,35 +7,63 @@ __all__ = ['parse_features', 'parse_genres', 'canonical_songs', 'song_contract',
 
 # %% ../nbs/02_contract.ipynb #c0f03d60
 import difflib
+import re
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .schema import (CATEGORICAL, FEATURES, GENRES, INTEGER_FEATURES, NON_FEATURES, RANGES,
-                              SongDataError, describe_rows, refuse_duplicate_columns)
+from .schema import (FEATURES, FEWEST_FEATURES, INTEGER_FEATURES, NON_FEATURES, RANGES, SongDataError,
+                              describe_rows, refuse_duplicate_columns)
+
+# %% ../nbs/02_contract.ipynb #9a5617bc
+def _normalize(name) -> str:
+    "A column name as matching sees it: without case, spaces, dashes or underscores."
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+# %% ../nbs/02_contract.ipynb #07b2aed9
+def _listed(names, limit: int = 12) -> str:
+    "Names quoted and joined, the first `limit` of them: 'a', 'b' and 3 more."
+    names = [repr(str(n)) for n in names]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 # %% ../nbs/02_contract.ipynb #d80577e0
-def _match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[str, str]:
-    "Map each wanted column to the frame's name for it (case and spaces ignored); fail naming the missing."
+def _match_columns(frame: pd.DataFrame,
+                   wanted: list[str],  # canonical names, e.g. the features
+                   source: str,  # how messages name the table
+                   columns: dict | None = None,  # canonical name -> the frame's name for it, given outright
+                   required: bool = True,  # False: a name the frame lacks is left out (unless it looks misspelt)
+                  ) -> dict:
+    "Map each wanted name to the frame's column, by `columns` or normalized name; fail naming what lacks."
     refuse_duplicate_columns(frame.columns, source)
-    names = [str(c) for c in frame.columns]
-    by_key = {c.strip().lower(): c for c in names}
+    by_name = {str(c).strip(): c for c in frame.columns}
+    columns = {name: str(theirs).strip() for name, theirs in (columns or {}).items()}
+    for name, theirs in columns.items():
+        if theirs not in by_name:
+            raise SongDataError(f"{source}: no column '{theirs}' (mapped to '{name}'); "
+                                f"columns found: {_listed(by_name)}")
     found, missing = {}, []
     for name in wanted:
-        same = [c for c in names if c.strip().lower() == name.lower()]
+        if name in columns:
+            found[name] = by_name[columns[name]]
+            continue
+        # a column mapped to another name is that name's, whatever it is called
+        same = [c for c in by_name if _normalize(c) == _normalize(name) and c not in columns.values()]
         if len(same) > 1:  # 'energy' and 'Energy': which one is meant cannot be guessed
             raise SongDataError(f"{source}: columns {' and '.join(repr(c) for c in same)} "
-                                f"both name '{name}'; keep one")
+                                f"both name '{name}'; keep one, or name it with --column {name}=COLUMN")
         if same:
-            found[name] = same[0]
+            found[name] = by_name[same[0]]
         else:
-            close = difflib.get_close_matches(name.lower(), list(by_key), n=1, cutoff=0.75)
-            missing.append(f"'{name}'" + (f" (found '{by_key[close[0]]}': misnamed?)" if close else ""))
+            close = difflib.get_close_matches(name.lower(), [c.lower() for c in by_name], n=1, cutoff=0.75)
+            hint = next((f" (found '{c}': misnamed?)" for c in by_name if close and c.lower() == close[0]), "")
+            if required or hint:  # a likely typo is said even where the column may be absent
+                missing.append(f"'{name}'{hint}")
     if missing:
         hint = ""
         # the whole header landed in one column
-        if len(names) == 1 and any(sep in names[0] for sep in ";\t|"):
+        if len(by_name) == 1 and any(sep in next(iter(by_name)) for sep in ";\t|"):
             hint = ("; the header is a single column: is the file separated by ';', tabs or '|'? "
                     "save it comma-separated")
         raise SongDataError(f"{source}: missing column{'s' if len(missing) > 1 else ''} "
@@ -43,87 +71,198 @@ def _match_columns(frame: pd.DataFrame, wanted: list[str], source: str) -> dict[
     return found
 
 # %% ../nbs/02_contract.ipynb #e770a6eb
+# The public layouts' words for three codes: key as a pitch name, mode as Major/Minor ("4/4" is read apart)
+_PITCH_CLASSES = {"C": 0, "B#": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "FB": 4, "E#": 5,
+                  "F": 5, "F#": 6, "GB": 6, "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11,
+                  "CB": 11}
+_MODES = {"MAJOR": 1, "MINOR": 0}
+
+# %% ../nbs/02_contract.ipynb #b0bb02c5
+def _codes_from_words(text: pd.Series, name: str) -> pd.Series:
+    "Numbers for words a code column may hold: a key's pitch name, a mode's Major/Minor, a '4/4' time signature."
+    upper = text.astype("string").str.strip().str.upper().str.replace("♯", "#").str.replace("♭", "B")
+    if name == "key":
+        return upper.map(_PITCH_CLASSES).astype("float64")
+    if name == "mode":
+        return upper.map(_MODES).astype("float64")
+    if name == "time_signature":  # beats in a bar: the "4" of "4/4"
+        return pd.to_numeric(upper.str.extract(r"^(\d+)\s*/\s*\d+$")[0], errors="coerce").astype("float64")
+    return pd.Series(np.nan, index=text.index)
+
+# %% ../nbs/02_contract.ipynb #cd3c4e72
 def parse_features(frame: pd.DataFrame,  # a table as read: any column order, other columns too
                    source: str,  # how messages name the table
+                   columns: dict | None = None,  # feature -> the table's column for it, where names differ
+                   features: list | None = None,  # the features required; None: those of the 13 it has
+                   invalid: str = "refuse",  # text, infinity or a value out of range: "refuse" or "missing"
                   ) -> pd.DataFrame:
-    "The 13 features, float64/int64 in Kaggle order; fails naming column and rows on text, NaN or fractions."
-    columns = _match_columns(frame, FEATURES, source)
-    parsed = {}
-    for name in FEATURES:
-        values = frame[columns[name]]
-        numbers = (pd.to_numeric(values, errors="coerce") if not pd.api.types.is_numeric_dtype(values)
-                   else values)
-        numbers = numbers.astype("float64")
-        missing = (values.isna().to_numpy()
-                   | (values.astype("string").str.strip() == "").fillna(False).to_numpy())
-        text = numbers.isna().to_numpy() & ~missing
-        if text.any():
-            example = values[text].iloc[0]
-            raise SongDataError(f"{source}: column '{name}' has text in {describe_rows(text)} "
-                                f"(e.g. {example!r}); expected numbers")
-        if missing.any():
-            # pandas reads the cells of a CSV row with too few fields as missing too
-            raise SongDataError(f"{source}: column '{name}' has missing values (NaN, an empty cell or a "
-                                f"row with too few fields) in {describe_rows(missing)}")
-        if not np.isfinite(numbers).all():
-            raise SongDataError(f"{source}: column '{name}' has infinite values in "
-                                f"{describe_rows(~np.isfinite(numbers))}")
-        if name in INTEGER_FEATURES:
-            fractional = (numbers % 1 != 0).to_numpy()
-            if fractional.any():
-                raise SongDataError(f"{source}: column '{name}' must hold whole numbers; fractions in "
-                                    f"{describe_rows(fractional)}")
+    """The features as numbers in Kaggle order, NaN where a cell is empty; one `SongDataError` otherwise.
+
+    Codes are whole numbers (int64 where no cell is missing), durations are rounded to the millisecond. The
+    frame's `attrs` count per column the empty cells (`missing_cells`) and, with `invalid="missing"`, the
+    invalid ones made empty (`invalid_cells`); `absent` lists the features the table does not have."""
+    if invalid not in ("refuse", "missing"):
+        raise ValueError(f"invalid must be 'refuse' or 'missing', got {invalid!r}")
+    if unknown := [name for name in (columns or {}) if name not in FEATURES]:
+        raise SongDataError(f"{source}: cannot map {_listed(unknown)}: not a feature "
+                            f"(the features: {', '.join(FEATURES)})")
+    found = _match_columns(frame, FEATURES if features is None else list(features), source, columns,
+                           required=features is not None)
+    if len(found) < FEWEST_FEATURES:  # too few to learn from: name every one that lacks
+        try:
+            _match_columns(frame, FEATURES, source, columns)
+        except SongDataError as e:
+            raise SongDataError(f"{e}; a model needs at least {FEWEST_FEATURES} of the 13 features") from None
+    parsed, missing_cells, invalid_cells = {}, {}, {}
+    for name in (f for f in FEATURES if f in found):
+        values, column = frame[found[name]], found[name]
+        said = f"'{name}'" if _normalize(column) == _normalize(name) else f"'{column}' ({name})"
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        numbers = (values if numeric else pd.to_numeric(values, errors="coerce")).astype("float64")
+        blank = (values.isna() | (values.astype("string").str.strip() == "").fillna(False)).to_numpy()
+        text = numbers.isna().to_numpy() & ~blank
+        if text.any():  # 'C#' in key, 'Major' in mode, '4/4' in time_signature
+            numbers = numbers.fillna(_codes_from_words(values, name))
+            text = numbers.isna().to_numpy() & ~blank
+        infinite = np.isinf(numbers).to_numpy()
+        fractional = ((numbers % 1 != 0) & numbers.notna() & ~np.isinf(numbers)).to_numpy()
+        fractional = fractional & (name in INTEGER_FEATURES and name != "duration_ms")  # durations: rounded
+        if invalid == "missing":
+            lo, hi = RANGES[name]
+            wrong = text | infinite | fractional | ~(numbers.between(lo, hi) | numbers.isna()).to_numpy()
+            numbers = numbers.mask(wrong)
+            if wrong.any():
+                invalid_cells[name] = int(wrong.sum())
+        elif text.any():
+            raise SongDataError(f"{source}: column {said} has text in {describe_rows(text)} "
+                                f"(e.g. {values[text].iloc[0]!r}); expected numbers")
+        elif infinite.any():
+            raise SongDataError(f"{source}: column {said} has infinite values in {describe_rows(infinite)}")
+        elif fractional.any():
+            raise SongDataError(f"{source}: column {said} must hold whole numbers; fractions in "
+                                f"{describe_rows(fractional)}")
+        if blank.any():
+            missing_cells[name] = int(blank.sum())
+        if name == "duration_ms":
+            numbers = numbers.round()
+        if name in INTEGER_FEATURES and numbers.notna().all():
             numbers = numbers.astype("int64")
         parsed[name] = numbers.to_numpy()
-    return pd.DataFrame(parsed, index=frame.index)
+    parsed = pd.DataFrame(parsed, index=frame.index)
+    if len(parsed.columns) and (empty := parsed.isna().all(axis=1).to_numpy()).any():
+        raise SongDataError(f"{source}: every feature is missing in {describe_rows(empty)}; a song needs at "
+                            "least one to be given a genre")
+    parsed.attrs.update(columns={name: str(found[name]) for name in parsed.columns},
+                        missing_cells=missing_cells, invalid_cells=invalid_cells,
+                        absent=[f for f in FEATURES if f not in found])
+    return parsed
 
 # %% ../nbs/02_contract.ipynb #7e50f557
-def parse_genres(frame: pd.DataFrame, source: str) -> pd.Series:
-    "The `genre` column as a categorical of the 15 genres; fails naming rows that are missing or unknown."
-    column = _match_columns(frame, ["genre"], source)["genre"]
-    values = frame[column].astype("string").str.strip()
-    if values.isna().any():
-        raise SongDataError(f"{source}: column 'genre' has missing values in {describe_rows(values.isna())}")
-    unknown = ~values.isin(GENRES)
+def _label_values(values: pd.Series) -> pd.Series:
+    "Labels as a model keeps them: whole numbers as int (also when written as text), else stripped text; None if empty."
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        whole = values.dropna()
+        if (whole % 1 == 0).all():
+            return pd.Series([None if pd.isna(v) else int(v) for v in values], index=values.index, dtype=object)
+    text = values.astype("string").str.strip().replace("", pd.NA)
+    if text.dropna().str.fullmatch(r"[-+]?\d+").all() and text.notna().any():
+        return pd.Series([None if pd.isna(v) else int(v) for v in text], index=values.index, dtype=object)
+    return pd.Series([None if pd.isna(v) else str(v) for v in text], index=values.index, dtype=object)
+
+# %% ../nbs/02_contract.ipynb #23ce61e5
+# the label column's names in the public layouts, when none is named
+_LABEL_NAMES = ("genre", "track_genre")
+
+# %% ../nbs/02_contract.ipynb #6c315adb
+def _label_column(frame: pd.DataFrame, source: str,
+                  column: str | None = None,  # the name given (--genre-column); None: 'genre' or 'track_genre'
+                 ):
+    "The frame's label column: the one named, else the one named like 'genre' or 'track_genre'; else one error."
+    names = [str(c).strip() for c in frame.columns]
+    if column is not None:
+        hits = [c for c in names if c == str(column).strip()] or [
+            c for c in names if _normalize(c) == _normalize(column)]
+        if not hits:
+            raise SongDataError(f"{source}: no genre column '{column}'; columns found: {_listed(names)}")
+    else:
+        hits = [c for c in names if _normalize(c) in map(_normalize, _LABEL_NAMES)]
+        if not hits:
+            raise SongDataError(f"{source}: no genre column (looked for {_listed(_LABEL_NAMES)}); name it with "
+                                f"--genre-column (genre_column=); columns found: {_listed(names)}")
+    if len(hits) > 1:
+        raise SongDataError(f"{source}: columns {' and '.join(map(repr, hits))} could both be the genre; "
+                            "name one with --genre-column (genre_column=)")
+    return frame.columns[names.index(hits[0])]
+
+# %% ../nbs/02_contract.ipynb #f9f532dd
+def parse_genres(frame: pd.DataFrame, source: str,
+                 column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
+                 genres: list | None = None,  # the genres allowed (a model's); None: those of the table
+                ) -> pd.Series:
+    "The label as a categorical: `genres`, else the table's own in order of first appearance; empty cells NaN."
+    label = _label_column(frame, source, column)
+    values = _label_values(frame[label])
+    if genres is None:
+        return pd.Series(pd.Categorical(values, categories=pd.unique(values.dropna())), index=frame.index,
+                         name="genre")
+    unknown = (values.notna() & ~values.isin(list(genres))).to_numpy()
     if unknown.any():
-        raise SongDataError(f"{source}: column 'genre' has unknown genres in {describe_rows(unknown)} "
-                            f"(e.g. {values[unknown].iloc[0]!r}); known: {', '.join(GENRES)}")
-    return pd.Series(pd.Categorical(values, categories=GENRES), index=frame.index, name="genre")
+        raise SongDataError(f"{source}: column '{label}' has genres the model does not know in "
+                            f"{describe_rows(unknown)} (e.g. {values[unknown].iloc[0]!r}); "
+                            f"its {len(genres)} genres: {_listed(genres)}")
+    return pd.Series(pd.Categorical(values, categories=list(genres)), index=frame.index, name="genre")
 
 # %% ../nbs/02_contract.ipynb #14d59c55
+# columns carried beside the features, by their names in the public layouts (compared normalized): the
+# track id groups copies of a track, and so do artist and track name together when there is no id
+_CARRIED = {"track_id": ("id", "track_id"),
+            "artist": ("artist", "artists", "artist name", "track_artist"),
+            "song_name": ("song_name", "track_name", "name"),
+            "title": ("title",)}
+
+# %% ../nbs/02_contract.ipynb #c41c9b6a
 def canonical_songs(raw: pd.DataFrame,  # a table as read
                     source: str,  # how messages name the table
                     require_genre: bool = True,  # False for prediction: a genre column is left alone
+                    genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
+                    columns: dict | None = None,  # feature -> the table's column for it, where names differ
+                    features: list | None = None,  # the features required; None: those of the 13 it has
+                    genres: list | None = None,  # the genres allowed (a model's); None: those of the table
+                    invalid: str = "refuse",  # text or a value out of range in a feature: "refuse" or "missing"
                    ) -> pd.DataFrame:
-    "Features, genre and the identifier columns of `raw` under canonical names and dtypes."
-    songs = parse_features(raw, source)
+    "Features, genre, and the id, artist and name columns of `raw` under canonical names and dtypes."
+    songs = parse_features(raw, source, columns, features, invalid)
+    used = set(songs.attrs["columns"].values())
     if require_genre:  # prediction leaves any genre column of the input alone
-        songs["genre"] = parse_genres(raw, source)
-    lower = {str(c).lower(): c for c in raw.columns}  # a frame's column can be named 0, or NaN
-    # Kaggle's "id", or "track_id" in a frame that is already canonical (load_songs' own): the same
-    # tracks either way
-    if (ids := next((lower[name] for name in ("id", "track_id") if name in lower), None)) is not None:
-        songs["track_id"] = raw[ids].astype("string")
-    for name in ("song_name", "title"):
-        if name in lower:
-            songs[name] = raw[lower[name]].astype("string")
+        label = _label_column(raw, source, genre_column)
+        songs["genre"] = parse_genres(raw, source, label, genres)
+        used.add(str(label))
+    by_name = {_normalize(c): c for c in reversed(raw.columns) if str(c) not in used}  # the first wins
+    for name, aliases in _CARRIED.items():
+        # Kaggle's "id", or "track_id" in a frame that is already canonical (load_songs' own)
+        if (column := next((by_name[a] for a in map(_normalize, aliases) if a in by_name), None)) is not None:
+            songs[name] = raw[column].astype("string").str.strip().replace("", pd.NA)
+            used.add(str(column))
+    parsed = dict(songs.attrs)
     songs = songs.reset_index(drop=True)
-    songs.attrs["source"] = source
-    songs.attrs["set_aside"] = {c: NON_FEATURES.get(c, "not an audio feature") for c in raw.columns
-                                if c not in FEATURES and str(c).lower() != "genre"}
+    songs.attrs.update(parsed, source=source, genre_column=str(label) if require_genre else None)
+    songs.attrs["set_aside"] = {str(c): NON_FEATURES.get(str(c), "not an audio feature") for c in raw.columns
+                                if str(c) not in used}
     return songs
 
 # %% ../nbs/02_contract.ipynb #de9aa78b
 def song_contract(labelled: bool = True,  # require a `genre` column
+                  features: list | None = None,  # the features checked; None: all 13
                  ) -> pa.DataFrameSchema:
-    "The pandera schema every songs frame must pass (with `genre` when `labelled`)."
+    "The pandera schema every songs frame must pass: each feature in its range or missing; a genre when `labelled`."
     columns = {}
-    for feature in FEATURES:
+    for feature in FEATURES if features is None else features:
         lo, hi = RANGES[feature]
-        dtype = "int64" if feature in CATEGORICAL or feature == "duration_ms" else "float64"
-        columns[feature] = pa.Column(dtype, pa.Check.in_range(lo, hi), nullable=False)
+        # whole-number codes are int64, or float64 when some are missing
+        dtype = None if feature in INTEGER_FEATURES else "float64"
+        columns[feature] = pa.Column(dtype, pa.Check.in_range(lo, hi), nullable=True)
     if labelled:
-        columns["genre"] = pa.Column(pd.CategoricalDtype(GENRES), pa.Check.isin(GENRES), nullable=False)
+        columns["genre"] = pa.Column("category", nullable=False)
     return pa.DataFrameSchema(columns, strict=False, name="songs")
 
 # %% ../nbs/02_contract.ipynb #d932bcdf
@@ -136,18 +275,20 @@ def _check_in_words(column: str, check: str) -> str:
         # tempo's lower bound, 1e-9, means "more than 0"
         low = "above 0" if 0 < lo < 1e-6 else f"at least {number(lo)}"
         return f"is out of range ({low}, at most {number(hi)})"
-    if check.startswith("isin") and column == "genre":
-        return f"holds a genre that is not one of the {len(GENRES)}"
+    if check == "not_nullable":
+        return "has missing values"
     return f"fails {check}"
 
 # %% ../nbs/02_contract.ipynb #43957cf8
 def check_songs(frame: pd.DataFrame,
                 source: str = "frame",  # how messages name the frame
-                labelled: bool = True,  # require a valid `genre` column
+                labelled: bool = True,  # require a `genre` column without missing values
+                features: list | None = None,  # the features checked; None: those of the 13 it has
                ) -> pd.DataFrame:
     "`frame` if it passes the contract; otherwise one `SongDataError` naming column, check and rows."
+    features = [f for f in FEATURES if f in frame] if features is None else features
     try:
-        return song_contract(labelled).validate(frame, lazy=True)
+        return song_contract(labelled, features).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as e:
         cases = e.failure_cases
         problems = []
@@ -155,4 +296,7 @@ def check_songs(frame: pd.DataFrame,
             index = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int)
             rows = describe_rows(frame.index.isin(index)) if len(index) else "the column as a whole"
             problems.append(f"column '{column}' {_check_in_words(column, check)} in {rows}")
-        raise SongDataError(f"{source}: breaks the songs contract: " + "; ".join(problems)) from None
+        # a value out of range is a broken measurement, which the caller may rather fill than refuse
+        hint = ("; fix those rows, or fill such values as missing with --invalid-as-missing "
+                "(invalid='missing')" if cases["check"].astype(str).str.startswith("in_range").any() else "")
+        raise SongDataError(f"{source}: breaks the songs contract: " + "; ".join(problems) + hint) from None

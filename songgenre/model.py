@@ -26,12 +26,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .clean import Splits
-from .schema import CATEGORICAL, CONTINUOUS, FEATURES, GENRES
+from .schema import CATEGORICAL, CONTINUOUS, FEATURES
 
 # %% ../nbs/06_model.ipynb #ab943c4a
 @dataclass
 class Preprocessor:
-    "Train-fitted transform of the 13 features into continuous inputs and categorical codes."
+    "Train-fitted transform of the features into continuous inputs and categorical codes, missing cells filled."
     method: str  # "quantile" or "standard"
     continuous: list = field(default_factory=lambda: list(CONTINUOUS))  # features fed as numbers
     categorical: list = field(default_factory=lambda: list(CATEGORICAL))  # features fed as one-hot categories
@@ -39,15 +39,34 @@ class Preprocessor:
     scale: list = field(default_factory=list)  # per continuous feature: standard deviation ("standard")
     quantiles: list = field(default_factory=list)  # per continuous feature: training quantiles ("quantile")
     categories: dict = field(default_factory=dict)  # per categorical feature: the values seen in training
+    fill: dict = field(default_factory=dict)  # per continuous feature: its training median, for missing cells
+    indicators: list = field(default_factory=list)  # continuous features missing in training: a 0/1 input each
+
+    @property
+    def features(self) -> list[str]:
+        "The features it reads, in Kaggle order."
+        return [f for f in FEATURES if f in {*self.continuous, *self.categorical}]
 
     @property
     def cardinalities(self) -> list[int]:
-        "One-hot sizes of the categorical features (one extra slot for unseen values)."
-        return [len(self.categories[c]) + 1 for c in self.categorical]
+        "One-hot sizes of the categorical inputs: each feature's values plus one (unseen or missing); 2 per indicator."
+        return [len(self.categories[c]) + 1 for c in self.categorical] + [2] * len(self.indicators)
+
+    def fill_values(self) -> np.ndarray:
+        "A missing cell's value per continuous feature: its training median (a model saved before: its middle)."
+        if self.method == "standard":
+            middle = np.asarray(self.center, dtype=np.float64)
+        else:  # the middle of the training quantiles
+            q = np.asarray(self.quantiles, dtype=np.float64)
+            middle = np.array([np.interp(0.5, np.linspace(0, 1, len(row)), row) for row in q])
+        return np.array([self.fill.get(c, middle[j]) for j, c in enumerate(self.continuous)], dtype=np.float64)
 
     def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        "Numeric inputs (float32, n x len(continuous)) and categorical codes (int64, n x len(categorical))."
+        "Numeric inputs (float32, n x len(continuous)) and categorical codes (int64, n x len(cardinalities))."
         x = frame[self.continuous].to_numpy(np.float64)
+        missing = np.isnan(x)
+        if missing.any():
+            x = np.where(missing, self.fill_values(), x)
         if self.method == "standard":
             x_num = (x - np.asarray(self.center)) / np.asarray(self.scale)
         else:
@@ -59,9 +78,10 @@ class Preprocessor:
                                         - np.interp(-x[:, j], -q[j, ::-1], -refs[::-1]))
                                  for j in range(x.shape[1])])
             x_num = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
-        # position among the training values, shifted by one so that an unseen value gets 0
+        # position among the training values, shifted by one so that an unseen or missing value gets 0
         codes = [pd.Index(self.categories[c]).get_indexer(frame[c]).astype(np.int64) + 1
                  for c in self.categorical]
+        codes += [missing[:, self.continuous.index(c)].astype(np.int64) for c in self.indicators]
         return x_num.astype(np.float32), (np.column_stack(codes) if codes
                                           else np.zeros((len(frame), 0), np.int64))
 
@@ -71,18 +91,25 @@ def fit_preprocessor(train: pd.DataFrame,  # the training split only
                      n_quantiles: int = 256,  # at most; never more than the training rows
                      one_hot: bool = True,  # key, mode and time_signature as categories; False: as numbers
                     ) -> Preprocessor:
-    "Fit the preprocessing on the training frame only."
-    continuous, categorical = (list(CONTINUOUS), list(CATEGORICAL)) if one_hot else (list(FEATURES), [])
+    "Fit the preprocessing on the training frame only, on the features it has values of (NaN: a missing cell)."
+    present = [f for f in FEATURES if f in train and train[f].notna().any()]
+    continuous = [f for f in present if f in CONTINUOUS or not one_hot]
+    categorical = [f for f in present if f in CATEGORICAL and one_hot]
     x = train[continuous].to_numpy(np.float64)
-    categories = {c: sorted(int(v) for v in train[c].unique()) for c in categorical}
+    categories = {c: sorted(int(v) for v in train[c].dropna().unique()) for c in categorical}
+    # every statistic from the known values only
+    fill = dict(zip(continuous, np.nanmedian(x, axis=0).tolist()))
+    indicators = [c for j, c in enumerate(continuous) if np.isnan(x[:, j]).any()]
     if method == "standard":
-        return Preprocessor("standard", continuous, categorical, center=x.mean(0).tolist(),
-                            scale=(x.std(0) + 1e-12).tolist(), categories=categories)
+        return Preprocessor("standard", continuous, categorical, center=np.nanmean(x, 0).tolist(),
+                            scale=(np.nanstd(x, 0) + 1e-12).tolist(), categories=categories, fill=fill,
+                            indicators=indicators)
     if method != "quantile":
         raise ValueError(f"unknown preprocessing {method!r}: use 'quantile' or 'standard'")
     levels = np.linspace(0, 1, min(n_quantiles, len(train)))
     return Preprocessor("quantile", continuous, categorical,
-                        quantiles=np.quantile(x, levels, axis=0).T.tolist(), categories=categories)
+                        quantiles=np.nanquantile(x, levels, axis=0).T.tolist(), categories=categories, fill=fill,
+                        indicators=indicators)
 
 # %% ../nbs/06_model.ipynb #c74b0141
 @dataclass
@@ -152,11 +179,11 @@ class GenreMLP(nn.Module):
     def __init__(self, config: ModelConfig,
                  n_num: int,  # numeric inputs per row
                  cardinalities: list[int],  # one-hot size of each categorical input (one-hot inside)
-                 n_classes: int = len(GENRES),
+                 n_classes: int,  # genres to tell apart
                  bins: list | None = None,  # per numeric input, its bin edges ("ple" only)
                 ):
         super().__init__()
-        self.config = config
+        self.config, self.n_classes = config, n_classes
         # logits are divided by it before the softmax; 1 until `fit_temperature` sets it. A buffer, so it is
         # saved with the weights and moves with them to a GPU
         self.register_buffer("temperature", torch.ones(()))
@@ -202,12 +229,13 @@ class GenreMLP(nn.Module):
 # %% ../nbs/06_model.ipynb #01b39a73
 @dataclass
 class PreparedData:
-    "Preprocessing fitted on train, bin edges, and the three splits as tensors (x_num, x_cat, y)."
+    "Preprocessing fitted on train, bin edges, the three splits as tensors (x_num, x_cat, y), and the genres."
     preprocessor: Preprocessor
     bins: list | None
     train: tuple
     valid: tuple
     test: tuple
+    genres: list  # the genre of each label code, in code order
 
 # %% ../nbs/06_model.ipynb #40b9076f
 def to_tensors(pre: Preprocessor, frame: pd.DataFrame) -> tuple:
@@ -230,7 +258,8 @@ def prepare_data(splits: Splits,
             # a binary input (mode, when categories are fed as numbers) has one bin: expected, and harmless
             warnings.filterwarnings("ignore", message=".*has just two bin edges.*")
             bins = [b.tolist() for b in compute_bins(train[0], n_bins=n_bins)]
-    return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test))
+    return PreparedData(pre, bins, train, to_tensors(pre, splits.valid), to_tensors(pre, splits.test),
+                        list(splits.train["genre"].cat.categories))
 
 # %% ../nbs/06_model.ipynb #2b12fe6a
 def pick_device() -> torch.device:
@@ -240,7 +269,7 @@ def pick_device() -> torch.device:
 # %% ../nbs/06_model.ipynb #14efff03
 @torch.no_grad()
 def _logit_batches(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, batch_size: int = 8192):
-    "Raw logits (batch x k x 15, before the temperature), batch by batch, computed on the model's device."
+    "Raw logits (batch x k x genres, before the temperature), batch by batch, computed on the model's device."
     model.eval()
     device = next(model.parameters()).device
     for i in range(0, len(x_num), batch_size):
@@ -250,14 +279,14 @@ def _logit_batches(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, ba
 def predict_proba(model: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor, batch_size: int = 8192,
                   temperature: float | None = None,  # None: the model's own (1 until calibrated)
                  ) -> np.ndarray:
-    "Genre probabilities (n x 15): the mean of the ensemble members' softmax of logits / temperature."
+    "Genre probabilities (n x genres): the mean of the ensemble members' softmax of logits / temperature."
     temperature = model.temperature if temperature is None else temperature
     # softmax batch by batch, while the batch is in cache: a softmax over all logits at once was ~1.5x
     # slower here
     out = [(logits / temperature).softmax(-1).mean(1).cpu()
            for logits in _logit_batches(model, x_num, x_cat, batch_size)]
     if not out:
-        return np.zeros((0, len(GENRES)))
+        return np.zeros((0, model.n_classes))
     proba = torch.cat(out).numpy().astype(np.float64)
     return proba / proba.sum(1, keepdims=True)  # float32 softmax sums drift from 1 by ~1e-7
 
@@ -303,7 +332,7 @@ def train_mlp(data: PreparedData, config: ModelConfig,
     "Train on data.train, early-stopping on data.valid; return the best-validation model and the history."
     device = device or pick_device()
     torch.manual_seed(seed)
-    model = GenreMLP(config, len(data.preprocessor.continuous), data.preprocessor.cardinalities,
+    model = GenreMLP(config, len(data.preprocessor.continuous), data.preprocessor.cardinalities, len(data.genres),
                      bins=data.bins).to(device)
     params = model.parameters()
     # foreach: one kernel per step for all parameters (the default on a GPU only); same updates, ~0.3 s less
@@ -349,7 +378,7 @@ def train_mlp(data: PreparedData, config: ModelConfig,
                "train_accuracy": (accuracy_score(probe_y, predict_proba(model, *probe_x).argmax(1))
                                   if train_accuracy else np.nan),
                "valid_accuracy": accuracy_score(data.valid[2], p_valid.argmax(1)),
-               "valid_loss": log_loss(data.valid[2], p_valid, labels=range(len(GENRES)))}
+               "valid_loss": log_loss(data.valid[2], p_valid, labels=range(len(data.genres)))}
         history.append(row)
         bar.set_postfix(valid_accuracy=f"{row['valid_accuracy']:.4f}")
         if progress == "lines":

@@ -24,16 +24,17 @@ from safetensors.torch import load as load_safetensors, save_file
 
 import songgenre
 from .model import TEMPERATURE_BOUNDS, GenreMLP, ModelConfig, Preprocessor, pick_device
-from .schema import FEATURES, GENRES, ModelError
+from .schema import FEATURES, ModelError
 from .tables import replace_dir, results_json, sha256_file
 
 # %% ../nbs/07_store.ipynb #062feb21
 _MODEL_FORMAT = "songgenre-model"
-# 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature (a reader of an
-# older version cannot load it)
-FORMAT_VERSION = 3
-# a version-1 model loads without fingerprints; versions 1 and 2 at temperature 1
-READABLE_VERSIONS = (1, 2, 3)
+# 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature; 4: the model's
+# own genres and features, and how it fills missing cells (a reader of an older version cannot load it)
+FORMAT_VERSION = 4
+# a version-1 model loads without fingerprints; versions 1 and 2 at temperature 1; up to 3 they hold genres_v2's
+# 15 genres and 13 features, and fill a missing cell with the middle of its training values
+READABLE_VERSIONS = (1, 2, 3, 4)
 WEIGHTS, META = "model.safetensors", "model.json"
 _SEEN_ROWS = "seen_row_fingerprints"  # the key of the fingerprints in model.safetensors (not a weight)
 
@@ -47,6 +48,16 @@ class GenreModel:
     meta: dict  # the rest of model.json: metrics, training data, versions
     seen_rows: np.ndarray | None = None  # sorted fingerprints of its train and validation rows; None: unknown
 
+    @property
+    def genres(self) -> list:
+        "The genres it tells apart, in the order of the network's outputs (text, or whole numbers)."
+        return self.meta["genres"]
+
+    @property
+    def features(self) -> list[str]:
+        "The features it reads, in Kaggle order."
+        return self.preprocessor.features
+
     def __repr__(self) -> str:
         # the default would print every weight and quantile: far too long for a notebook
         metrics = self.meta.get("metrics")
@@ -54,19 +65,22 @@ class GenreModel:
                            if isinstance(m, dict) and isinstance(m.get("accuracy"), (int, float))
                            ) if isinstance(metrics, dict) else ""
         network = "MLP" if self.config.k == 1 else f"{self.config.arch} ensemble of {self.config.k}"
-        return (f"GenreModel({network} {'x'.join(map(str, self.config.widths))}, "
+        genres = f"{len(self.genres)} genres, " if isinstance(self.meta.get("genres"), list) else ""
+        return (f"GenreModel({network} {'x'.join(map(str, self.config.widths))}, {genres}"
                 f"embedding {self.config.embedding!r}; "
                 f"{scores or 'no metrics'}; songgenre {self.meta.get('package_version', '?')})")
 
 # %% ../nbs/07_store.ipynb #a0f6bc7d
-def row_fingerprints(songs: pd.DataFrame) -> np.ndarray:
-    "One 64-bit hash per row of its 13 feature values rounded to 6 decimals: same song, same fingerprint."
+def row_fingerprints(songs: pd.DataFrame,
+                     features: list | None = None,  # the features hashed (a model's); None: all 13
+                    ) -> np.ndarray:
+    "One 64-bit hash per row of its feature values rounded to 6 decimals: same song, same fingerprint."
     # the features alone, so a CSV, a Parquet copy or a reordered file of the same songs match; rounded as
     # the track keys are (`songgenre.clean.track_keys`), because copies differ in the last bits: the
     # features-only Kaggle file has 0.8140000000000001 where the raw one has 0.814, a spreadsheet keeps 15
-    # digits. float64 for all 13, so an integer feature read as 5 or 5.0 hashes alike (pandas already hashes
-    # -0.0 as 0.0)
-    features = songs[FEATURES].astype("float64").round(6)
+    # digits. float64 for all, so an integer feature read as 5 or 5.0 hashes alike (pandas already hashes
+    # -0.0 as 0.0, and every NaN alike)
+    features = songs[FEATURES if features is None else features].astype("float64").round(6)
     return pd.util.hash_pandas_object(features, index=False).to_numpy(np.uint64)
 
 # %% ../nbs/07_store.ipynb #babcc45f
@@ -112,6 +126,8 @@ def save_model(model: GenreModel,
                directory: str | Path,  # new, empty, or a model directory (replaced whole)
                ) -> Path:
     "Write weights (safetensors) and model.json to `directory` atomically; return the directory."
+    if not isinstance(model.meta.get("genres"), list):  # the network's outputs mean nothing without them
+        raise ValueError("model.meta['genres'] must list the genres of the network's outputs")
     target = check_model_target(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
@@ -126,7 +142,7 @@ def save_model(model: GenreModel,
         save_file(state, tmp / WEIGHTS)
         os.chmod(tmp / WEIGHTS, 0o666 & ~umask)  # safetensors writes it private, unlike model.json beside it
         meta = {**model.meta, "format": _MODEL_FORMAT, "format_version": FORMAT_VERSION,
-                "package_version": songgenre.__version__, "features": FEATURES, "genres": GENRES,
+                "package_version": songgenre.__version__, "features": model.features,
                 "preprocessor": asdict(model.preprocessor),
                 "config": asdict(model.config), "weights_sha256": sha256_file(tmp / WEIGHTS)}
         meta = json.loads(results_json(meta))  # the values as load_model will read them back
@@ -165,35 +181,48 @@ def _read_meta(directory: Path) -> dict:
         raise ModelError(f"{meta_file}: model format version {meta.get('format_version')!r} is incompatible "
                          f"with this songgenre {songgenre.__version__} "
                          f"(reads versions {', '.join(map(str, READABLE_VERSIONS))}); retrain the model")
-    if meta.get("features") != FEATURES or meta.get("genres") != GENRES:
-        raise ModelError(f"{meta_file}: incompatible model (its features or genres differ from this "
-                         "songgenre's)")
+    features, genres = meta.get("features"), meta.get("genres")
+    if (not isinstance(features, list) or not features or not set(features) <= set(FEATURES)
+            or features != [f for f in FEATURES if f in features]):
+        raise ModelError(f"{meta_file}: corrupt model (features must be some of the 13, in their order)")
+    if (not isinstance(genres, list) or len(genres) < 2 or len(set(map(repr, genres))) < len(genres)
+            or not all(type(g) in (str, int) for g in genres)):
+        raise ModelError(f"{meta_file}: corrupt model (genres must be at least 2 distinct names or numbers)")
     missing = [k for k in ("preprocessor", "config", "weights_sha256") if k not in meta]
     if missing:
         raise ModelError(f"{meta_file}: incomplete model metadata, missing {', '.join(missing)}")
     return meta
 
 # %% ../nbs/07_store.ipynb #9041713b
-def _check_preprocessor(pre: Preprocessor, meta_file: Path) -> Preprocessor:
+def _check_preprocessor(pre: Preprocessor, meta_file: Path,
+                        features: list | None = None,  # the model's features; None: all 13
+                       ) -> Preprocessor:
     "`pre` if its parameters have the shapes and values `fit_preprocessor` writes; else ModelError."
     # checked for what it is, before the checksum: a model saved before the checksum was added has none but
     # gets these checks, and a damaged quantile table is named as such, not left to surface as an IndexError
     # in the middle of a prediction
     def refuse(what: str):
         raise ModelError(f"{meta_file}: corrupt model (preprocessor: {what})")
-    def finite(values, name: str, ndim: int) -> np.ndarray:
+    def finite(values, name: str, ndim: int, rows: int | None = None) -> np.ndarray:
         try:
             array = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
             refuse(f"{name} are not all numbers")
-        if array.ndim != ndim or array.shape[0] != len(pre.continuous) or not np.isfinite(array).all():
+        rows = len(pre.continuous) if rows is None else rows
+        if array.ndim != ndim or array.shape[0] != rows or not np.isfinite(array).all():
             refuse(f"{name} must be {'a row' if ndim == 2 else 'one number'} "
                    "of finite numbers per continuous feature")
         return array
+    features = FEATURES if features is None else features
     if pre.method not in ("quantile", "standard"):
         refuse(f"unknown method {pre.method!r}")
-    if sorted(map(str, [*pre.continuous, *pre.categorical])) != sorted(FEATURES):
-        refuse("its continuous and categorical features are not the 13 features")
+    if sorted(map(str, [*pre.continuous, *pre.categorical])) != sorted(features):
+        refuse("its continuous and categorical features are not the model's features")
+    if not isinstance(pre.fill, dict) or not set(pre.fill) <= set(pre.continuous):
+        refuse("fill must give numbers for continuous features")
+    finite(list(pre.fill.values()), "fill values", 1, len(pre.fill))
+    if not isinstance(pre.indicators, list) or not set(pre.indicators) <= set(pre.continuous):
+        refuse("indicators must be continuous features")
     if pre.method == "quantile":
         quantiles = finite(pre.quantiles, "quantiles", 2)
         if quantiles.shape[1] < 2 or (np.diff(quantiles, axis=1) < 0).any():
@@ -228,9 +257,10 @@ def _read_model(directory: Path, device: torch.device | None = None) -> GenreMod
         seen = state.pop(_SEEN_ROWS, None)
         seen = None if seen is None else seen.numpy().view(np.uint64)  # the bits save_model stored
         config = ModelConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
-        preprocessor = _check_preprocessor(Preprocessor(**meta["preprocessor"]), directory / META)
+        preprocessor = _check_preprocessor(Preprocessor(**meta["preprocessor"]), directory / META,
+                                           meta["features"])
         network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities,
-                           bins=meta.get("bins"))
+                           len(meta["genres"]), bins=meta.get("bins"))
         # saved before models were calibrated: their probabilities are the raw ones
         if meta["format_version"] < 3:
             state.setdefault("temperature", torch.ones(()))

@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 from ..clean import Splits, split_tracks
 from ..metrics import calibration_error, genre_metrics, reliability_bins
 from ..model import ModelConfig, PreparedData, predict_proba, prepare_data, train_mlp
-from ..schema import FEATURES, GENRES
+from ..data import GENRES
+from ..schema import FEATURES
 
 # %% ../../nbs/11_baselines.ipynb #5c3b6ad6
 def model_inputs(data: PreparedData,
@@ -218,9 +219,9 @@ def score_runs(runs: dict,  # seed -> model name -> fit, as run_models returns
     for seed, models in runs.items():
         for name, fit in models.items():
             proba, pred = fit["test"]
-            m = genre_metrics(labels[seed][1], proba)
+            m = genre_metrics(labels[seed][1], proba, GENRES)
             if pred is not None:  # random guesses: accuracy and F1 of the drawn labels
-                drawn = genre_metrics(labels[seed][1], np.eye(len(GENRES))[pred])
+                drawn = genre_metrics(labels[seed][1], np.eye(len(GENRES))[pred], GENRES)
                 m.update(accuracy=drawn["accuracy"], macro_f1=drawn["macro_f1"],
                          calibration_error=calibration_error(labels[seed][1], proba, pred=pred))
             rows.append({"model": name, "seed": seed, **{k: v for k, v in m.items() if k != "per_genre"},

@@ -14,7 +14,8 @@ from scipy.stats import kruskal
 from sklearn.feature_selection import mutual_info_classif
 
 from ..clean import Splits, track_overlap
-from ..schema import CATEGORICAL, FEATURES, GENRES
+from ..data import GENRES
+from ..schema import CATEGORICAL, FEATURES
 
 # %% ../../nbs/09_features.ipynb #9cf1a3c6
 def feature_signal(songs: pd.DataFrame,
