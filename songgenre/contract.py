@@ -207,9 +207,8 @@ def parse_genres(frame: pd.DataFrame, source: str,
                          name="genre")
     unknown = (values.notna() & ~values.isin(list(genres))).to_numpy()
     if unknown.any():
-        raise SongDataError(f"{source}: column '{label}' has genres the model does not know in "
-                            f"{describe_rows(unknown)} (e.g. {values[unknown].iloc[0]!r}); "
-                            f"its {len(genres)} genres: {_listed(genres)}")
+        raise SongDataError(f"{source}: column '{label}' has unknown genres in {describe_rows(unknown)} "
+                            f"(e.g. {values[unknown].iloc[0]!r}); the {len(genres)} known: {_listed(genres)}")
     return pd.Series(pd.Categorical(values, categories=list(genres)), index=frame.index, name="genre")
 
 # %% ../nbs/02_contract.ipynb #14d59c55

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .contract import canonical_songs
-from .schema import SongDataError
+from .schema import FEATURES, SongDataError
 from .tables import STDIN, read_table
 
 # %% ../nbs/03_data.ipynb #1d357a05
@@ -99,11 +99,12 @@ def download_songs() -> Path:
 def load_songs(path: str | Path | None = None,  # explicit file; else $SONGGENRE_DATA, data/, ../shared/data/
                download: bool = False,  # fetch from Kaggle with kagglehub when nothing is found
               ) -> pd.DataFrame:
-    "The songs as one canonical frame: 13 typed features, categorical `genre`, and ids/names when present."
+    "The Kaggle songs as one canonical frame: its 13 features, `genre` among its 15 `GENRES`, ids and names."
     try:
         file = find_songs_file(path)
     except SongDataError:
         if not download or path is not None:
             raise
         file = download_songs()
-    return canonical_songs(read_table(file), str(file))
+    # the Kaggle schema, strictly: all 13 features and its genres (a catalog of one's own is read by the API)
+    return canonical_songs(read_table(file), str(file), features=FEATURES, genres=GENRES)

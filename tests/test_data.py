@@ -6,7 +6,8 @@ import pytest
 from conftest import FEATURES_FILE, RAW_SAMPLE
 from songgenre.clean import clean_songs, genre_share_gap, split_tracks, track_overlap
 from songgenre.data import find_songs_file, load_songs
-from songgenre.schema import FEATURES, GENRES, SongDataError
+from songgenre.data import GENRES
+from songgenre.schema import FEATURES, SongDataError
 from songgenre.contract import check_songs
 
 
@@ -70,8 +71,8 @@ BAD_INPUTS = [
     ("misnamed column", lambda f: f.rename(columns={"energy": "enegry"}), r"missing column 'energy' \(found 'enegry': misnamed\?\)"),
     ("text in a numeric column", lambda f: f.astype({"loudness": object}).assign(loudness=lambda g: g["loudness"].where(g.index != 4, "loud")),
      r"column 'loudness' has text in row 5 \(e\.g\. 'loud'\)"),
-    ("NaN in a feature", lambda f: f.assign(valence=lambda g: g["valence"].where(~g.index.isin([2, 7]))),
-     r"column 'valence' has missing values \(NaN, an empty cell or a row with too few fields\) in rows 3, 8"),
+    ("every feature missing", lambda f: f.assign(**{c: (lambda g, c=c: g[c].where(g.index != 2)) for c in FEATURES}),
+     r"every feature is missing in row 3"),
     ("unknown genre", lambda f: f.assign(genre=lambda g: g["genre"].where(g.index != 0, "Polka")), r"column 'genre' has unknown genres in row 1"),
     ("fraction in key", lambda f: f.assign(key=lambda g: g["key"].astype(float).where(g.index != 1, 2.5)), r"column 'key' must hold whole numbers; fractions in row 2"),
 ]
@@ -89,6 +90,12 @@ def test_bad_input_gets_one_clear_error(case, damage, message, small_csv, tmp_pa
     with pytest.raises(SongDataError, match=message) as e:
         load_songs(path)
     assert str(path.name) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_missing_cells_load_as_missing_values(small_csv):
+    songs = load_songs(small_csv(lambda f: f.assign(valence=lambda g: g["valence"].where(~g.index.isin([2, 7])))))
+    assert songs["valence"].isna().tolist()[:8] == [False, False, True, False, False, False, False, True]
+    assert songs.attrs["missing_cells"] == {"valence": 2}
 
 
 def test_contract_names_column_check_and_rows():

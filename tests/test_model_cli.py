@@ -14,7 +14,8 @@ import torch
 
 from conftest import FEATURES_FILE, RAW_SAMPLE, run_cli
 import songgenre
-from songgenre.schema import FEATURES, GENRES
+from songgenre.data import GENRES
+from songgenre.schema import FEATURES
 from songgenre.model import OURS, prepare_data, train_mlp
 from songgenre.schema import ModelError
 from songgenre.store import WEIGHTS, META, load_model, row_fingerprints, save_model
@@ -259,13 +260,12 @@ CLI_BAD_INPUT = [
     ("empty file", "", "file is empty"),
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
     ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
-    ("NaN in a feature", lambda f: f.assign(energy=lambda g: g["energy"].where(np.arange(len(g)) != 0)), "column 'energy' has missing values (NaN, an empty cell or a row with too few fields) in row 1"),
+    ("every feature missing", lambda f: f.assign(**{c: f[c].where(np.arange(len(f)) != 0) for c in FEATURES}), "every feature is missing in row 1"),
     ("a repeated header", lambda f: f.rename(columns={"liveness": "energy"}), "duplicate column 'energy'"),
     ("two spellings of a column", lambda f: f.assign(Energy=0.5), "columns 'energy' and 'Energy' both name 'energy'"),
     ("semicolon-separated", lambda f: f.to_csv(sep=";", index=False), "is the file separated by ';'"),
-    ("a row cut short", lambda f: "\n".join(",".join(line.split(",")[:5]) if i == 2 else line  # 5 features, then nothing
-                                             for i, line in enumerate(f.to_csv(index=False).splitlines())) + "\n",
-     "column 'speechiness' has missing values (NaN, an empty cell or a row with too few fields) in row 2"),
+    ("a value out of range", lambda f: f.assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 3, 0.0)),
+     "column 'tempo' is out of range (above 0, at most 400) in row 4; fix those rows, or fill such values as missing with --invalid-as-missing"),
 ]
 
 
@@ -331,7 +331,7 @@ def test_train_on_too_few_tracks_is_one_clear_error(tmp_path):
     assert result.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
 
 
-def test_train_on_one_genre_is_refused_and_a_missing_genre_is_a_warning(tmp_path):
+def test_train_on_one_genre_is_refused_and_a_model_knows_only_the_genres_it_saw(tmp_path):
     songs = pd.read_csv(FEATURES_FILE, index_col=0)
     songs[songs["genre"] == "Emo"].head(80).to_csv(tmp_path / "emo.csv")
     result = run_cli("train", "--data", tmp_path / "emo.csv", "--out", tmp_path / "m", "--epochs", "1")
@@ -340,7 +340,9 @@ def test_train_on_one_genre_is_refused_and_a_missing_genre_is_a_warning(tmp_path
     songs[songs["genre"] != "Pop"].sample(3000, random_state=0).to_csv(tmp_path / "no_pop.csv")
     result = run_cli("train", "--data", tmp_path / "no_pop.csv", "--out", tmp_path / "m", "--epochs", "1")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("songgenre: warning:") and "no songs of 1 genre(s) (Pop)" in result.stderr
+    assert json.loads(result.stdout)["genres"] == 14 and "warning" not in result.stderr
+    genres = json.loads((tmp_path / "m" / "model.json").read_text())["genres"]
+    assert "Pop" not in genres and sorted(genres) == sorted(g for g in GENRES if g != "Pop")
 
 
 def test_an_unwritable_output_is_named_as_asked(model_dir, songs_in, tmp_path):
