@@ -49,4 +49,4 @@ __doc__ = """Assign genres to songs from their Spotify audio features, with an h
 Bad songs raise SongDataError, a bad model directory ModelError (both ValueError), each naming the file,
 column and rows. Warnings: UnseenCategoryWarning (a key, mode or time signature training never saw),
 FilledValuesWarning (empty feature cells, filled as the model was trained to), OptimisticMetricsWarning
-(evaluated songs the model was trained or tuned on). GENRES: the 15 genres of the Kaggle file the report uses."""
+(evaluated songs the model was trained or tuned on). GENRES: the 15 genres of the report's Kaggle file."""

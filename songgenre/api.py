@@ -47,7 +47,7 @@ class _TrainingSongs:
 def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_frac: float,
                     **layout,  # genre_column, columns and invalid, as `canonical_songs` takes them
                    ) -> _TrainingSongs:
-    "Read, clean, check, sample and split labelled songs as `train_genre_model` does; one error if they cannot be."
+    "Read, clean, check, sample and split labelled songs as `train_genre_model` does; or one error."
     if isinstance(data, pd.DataFrame):
         # a frame has no file: model.json keeps the SHA-256 of its songs as CSV (canonical columns), so the
         # same songs give the same hash

@@ -55,8 +55,8 @@ def track_keys(songs: pd.DataFrame) -> pd.Series:
     keys = pd.util.hash_pandas_object(songs[features].round(6), index=False)
     if {"artist", "song_name"} <= set(songs.columns):
         named = songs["artist"].notna() & songs["song_name"].notna()
-        by_name = pd.util.hash_pandas_object(
-            pd.DataFrame({"artist": _folded(songs["artist"]), "name": _folded(songs["song_name"])}), index=False)
+        names = pd.DataFrame({"artist": _folded(songs["artist"]), "name": _folded(songs["song_name"])})
+        by_name = pd.util.hash_pandas_object(names, index=False)
         keys = keys.where(~named, by_name)
     if "track_id" in songs:
         by_id = pd.util.hash_pandas_object(songs["track_id"].astype("string"), index=False)
@@ -100,7 +100,8 @@ def clean_songs(songs: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:
         report.add(f"{feature} within [{lo:g}, {hi:g}]", mask.sum(), "dropped",
                    "outside Spotify's documented range")
     songs = songs[~np.logical_or.reduce([m.to_numpy() for m in bad.values()])] if bad else songs
-    report.add("time_signature = 1", (songs["time_signature"] == 1).sum() if "time_signature" in songs else 0, "kept",
+    no_meter = (songs["time_signature"] == 1).sum() if "time_signature" in songs else 0
+    report.add("time_signature = 1", no_meter, "kept",
                "Spotify's code for no clear meter")
 
     songs = songs.assign(track_key=track_keys(songs))

@@ -56,7 +56,8 @@ def _add_layout_options(command: argparse.ArgumentParser,
     "The options that say how to read a catalog's table: its label column, its names for features, bad cells."
     if labelled:
         command.add_argument("--genre-column", metavar="NAME",
-                             help="the label column (default: 'genre' or 'track_genre'; any labels, text or numbers)")
+                             help="the label column (default: 'genre' or 'track_genre'); any labels, text or "
+                                  "numbers")
     command.add_argument("--column", metavar="FEATURE=THEIRS", type=_column_pair, action="append", default=[],
                          help="the file's column for a feature whose name differs (repeatable), "
                               "e.g. --column duration_ms=length")
@@ -67,7 +68,8 @@ def _add_layout_options(command: argparse.ArgumentParser,
 # %% ../nbs/14_cli.ipynb #97032b02
 def _layout(args: argparse.Namespace) -> dict:
     "The keyword arguments of the API for the layout options parsed."
-    layout = {"columns": dict(args.column) or None, "invalid": "missing" if args.invalid_as_missing else "refuse"}
+    layout = {"columns": dict(args.column) or None,
+              "invalid": "missing" if args.invalid_as_missing else "refuse"}
     return {**layout, "genre_column": args.genre_column} if hasattr(args, "genre_column") else layout
 
 # %% ../nbs/14_cli.ipynb #0b88d2d8
@@ -99,7 +101,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a model on a songs file and save it")
     train.add_argument("--data", help="labelled songs, CSV or Parquet (any genres, 5 or more of the 13 "
-                                      "features); default: genres_v2 from $SONGGENRE_DATA, data/, ../shared/data/")
+                                      "features); default: genres_v2 from $SONGGENRE_DATA, data/, "
+                                      "../shared/data/")
     train.add_argument("--out", default="models/songgenre",
                        help="model directory to write (default: %(default)s)")
     train.add_argument("--seed", type=_seed_number, default=0,

@@ -33,7 +33,7 @@ def _match_columns(frame: pd.DataFrame,
                    wanted: list[str],  # canonical names, e.g. the features
                    source: str,  # how messages name the table
                    columns: dict | None = None,  # canonical name -> the frame's name for it, given outright
-                   required: bool = True,  # False: a name the frame lacks is left out (unless it looks misspelt)
+                   required: bool = True,  # False: a name the frame lacks is left out, unless misspelt
                   ) -> dict:
     "Map each wanted name to the frame's column, by `columns` or normalized name; fail naming what lacks."
     refuse_duplicate_columns(frame.columns, source)
@@ -79,7 +79,7 @@ _MODES = {"MAJOR": 1, "MINOR": 0}
 
 # %% ../nbs/02_contract.ipynb #b0bb02c5
 def _codes_from_words(text: pd.Series, name: str) -> pd.Series:
-    "Numbers for words a code column may hold: a key's pitch name, a mode's Major/Minor, a '4/4' time signature."
+    "Numbers for the words a code may be given as: a key's pitch name, Major/Minor, a '4/4' time signature."
     upper = text.astype("string").str.strip().str.upper().str.replace("♯", "#").str.replace("♭", "B")
     if name == "key":
         return upper.map(_PITCH_CLASSES).astype("float64")
@@ -159,7 +159,7 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
 
 # %% ../nbs/02_contract.ipynb #7e50f557
 def _label_values(values: pd.Series) -> pd.Series:
-    "Labels as a model keeps them: whole numbers as int (also when written as text), else stripped text; None if empty."
+    "Labels as a model keeps them: whole numbers as int (also written as text), else stripped text; None if empty."
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         whole = values.dropna()
         if (whole % 1 == 0).all():
@@ -253,7 +253,7 @@ def canonical_songs(raw: pd.DataFrame,  # a table as read
 def song_contract(labelled: bool = True,  # require a `genre` column
                   features: list | None = None,  # the features checked; None: all 13
                  ) -> pa.DataFrameSchema:
-    "The pandera schema every songs frame must pass: each feature in its range or missing; a genre when `labelled`."
+    "The pandera schema of songs: each feature in its range or missing; a genre when `labelled`."
     columns = {}
     for feature in FEATURES if features is None else features:
         lo, hi = RANGES[feature]

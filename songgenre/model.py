@@ -49,7 +49,7 @@ class Preprocessor:
 
     @property
     def cardinalities(self) -> list[int]:
-        "One-hot sizes of the categorical inputs: each feature's values plus one (unseen or missing); 2 per indicator."
+        "One-hot sizes of the categorical inputs: a feature's values plus one (unseen or missing); 2 per indicator."
         return [len(self.categories[c]) + 1 for c in self.categorical] + [2] * len(self.indicators)
 
     def fill_values(self) -> np.ndarray:
@@ -107,9 +107,9 @@ def fit_preprocessor(train: pd.DataFrame,  # the training split only
     if method != "quantile":
         raise ValueError(f"unknown preprocessing {method!r}: use 'quantile' or 'standard'")
     levels = np.linspace(0, 1, min(n_quantiles, len(train)))
-    return Preprocessor("quantile", continuous, categorical,
-                        quantiles=np.nanquantile(x, levels, axis=0).T.tolist(), categories=categories, fill=fill,
-                        indicators=indicators)
+    quantiles = np.nanquantile(x, levels, axis=0).T.tolist()
+    return Preprocessor("quantile", continuous, categorical, quantiles=quantiles, categories=categories,
+                        fill=fill, indicators=indicators)
 
 # %% ../nbs/06_model.ipynb #c74b0141
 @dataclass
@@ -332,8 +332,8 @@ def train_mlp(data: PreparedData, config: ModelConfig,
     "Train on data.train, early-stopping on data.valid; return the best-validation model and the history."
     device = device or pick_device()
     torch.manual_seed(seed)
-    model = GenreMLP(config, len(data.preprocessor.continuous), data.preprocessor.cardinalities, len(data.genres),
-                     bins=data.bins).to(device)
+    pre = data.preprocessor
+    model = GenreMLP(config, len(pre.continuous), pre.cardinalities, len(data.genres), bins=data.bins).to(device)
     params = model.parameters()
     # foreach: one kernel per step for all parameters (the default on a GPU only); same updates, ~0.3 s less
     # per CPU fit

@@ -516,7 +516,7 @@ _LONG_CHAPTERS = ["11_baselines", "12_dropout", "13_catalog"]
 
 # %% ../nbs/15_report.ipynb #405c5c4f
 def _stop_kernels():
-    "Kill every chapter kernel still running (a chapter failed or the build was stopped): their runs end at once."
+    "Kill every chapter kernel still running (a chapter failed, the build was stopped): their runs end at once."
     for manager in list(_LocalSocketKernelManager.live):
         try:
             manager.provisioner.process.kill()
