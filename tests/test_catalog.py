@@ -203,3 +203,18 @@ def test_a_model_saved_before_catalogs_loads_and_fills_gaps(model_dir, tmp_path)
 def test_python_errors_name_the_frame_as_input():
     with pytest.raises(SongDataError, match="input: no genre column 'style'"):
         train_genre_model(catalog_frame(50).drop(columns="style"), "/nonexistent/never", genre_column="style")
+
+
+def test_two_hundred_genres(tmp_path):
+    frame = catalog_frame(4000).assign(style=lambda f: [f"style {i % 200:03d}" for i in range(len(f))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = train_genre_model(frame, tmp_path / "m", epochs=1, progress=False, genre_column="style",
+                                  columns={"duration_ms": "length"})
+    assert len(model.genres) == 200 and model.genres[:2] == ["style 000", "style 001"]
+    assert load_model(tmp_path / "m").network.n_classes == 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tagged = songgenre.predict_genres(frame.head(5), model, columns={"duration_ms": "length"})
+    assert tagged["predicted_genre"].isin(model.genres).all()
+
