@@ -13,7 +13,7 @@ $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch pinned first: the CPU wheel on this disk installs in seconds, an unpinned one pulls CUDA
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev,dask]"
 	# papermill runs every notebook with kernel_name=python3: register this venv's kernel under it
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (songgenre)" >/dev/null
 	touch $(STAMP)

@@ -34,8 +34,10 @@ setuptools.setup(
     packages = setuptools.find_packages(include=['songgenre', 'songgenre.*']),
     include_package_data = True,
     install_requires = requirements,
-    # kagglehub is optional: load_songs(download=True) uses it with the user's own credentials
-    extras_require = {'dev': dev_requirements, 'kaggle': ['kagglehub>=0.3']},
+    # kagglehub is optional: load_songs(download=True) uses it with the user's own credentials; dask scores a
+    # partitioned catalog with predict_genres (`make test` installs it to test that)
+    extras_require = {'dev': dev_requirements, 'kaggle': ['kagglehub>=0.3'],
+                      'dask': ['dask[dataframe]>=2024.1', 'distributed>=2024.1']},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -115,6 +115,9 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help="CSV or Parquet with the model's feature columns ('-': standard input)")
     predict.add_argument("-o", "--output", help="CSV or Parquet to write (default, or '-': CSV on stdout)")
     _add_layout_options(predict, labelled=False)
+    predict.add_argument("--batch-rows", type=_positive_int, default=12 * 8192, metavar="N",
+                         help="songs read, scored and written at a time; memory grows with it, not with the "
+                              "file (default: %(default)s)")
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labelled songs, as JSON")
     evaluate.add_argument("--model", required=True, help="model directory written by `songgenre train`")
     evaluate.add_argument("--data", required=True,
@@ -182,23 +185,20 @@ def _train(args: argparse.Namespace) -> int:
 # %% ../nbs/14_cli.ipynb #6aadf4c2
 def _predict(args: argparse.Namespace) -> int:
     "`songgenre predict`: the songs with their predicted genres, to a file or as CSV on stdout; exit code 0."
-    from songgenre.api import predict_genres
+    from songgenre.api import predict_file
     from songgenre.schema import SongDataError
     from songgenre.store import load_model
-    from songgenre.tables import STDIN, read_table, table_name, write_table_atomic
+    from songgenre.tables import STDIN
     if args.output not in (None, STDIN) and _same_file(args.input, args.output):
         # the predictions hold every input column, but rewriting the input in place is never what was meant
         raise SongDataError(f"{args.output}: is the input file; write the predictions to another file")
     model = load_model(args.model)
     for note in _older_model_warnings(model, args.model):
         print(f"songgenre: warning: {note}", file=sys.stderr)
-    out = predict_genres(read_table(args.input), model, source=table_name(args.input), **_layout(args))
-    if args.output and args.output != "-":
-        write_table_atomic(out, args.output)
-        print(f"wrote {len(out):,} prediction{'s' if len(out) != 1 else ''} to {args.output}",
-              file=sys.stderr)
-    else:
-        out.to_csv(sys.stdout, index=False)
+    # batch by batch: memory stays bounded whatever the file's size, and the output appears whole at the end
+    written = predict_file(args.input, args.output, model, batch_rows=args.batch_rows, **_layout(args))
+    if args.output and args.output != STDIN:
+        print(f"wrote {written:,} prediction{'s' if written != 1 else ''} to {args.output}", file=sys.stderr)
     return 0
 
 # %% ../nbs/14_cli.ipynb #ff923097

@@ -5,10 +5,12 @@
 # %% auto #0
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'FEWEST_FEATURES', 'NON_FEATURES', 'RANGES',
            'SongDataError', 'ModelError', 'UnseenCategoryWarning', 'FilledValuesWarning', 'OptimisticMetricsWarning',
-           'describe_rows', 'refuse_duplicate_columns']
+           'name_rows', 'describe_rows', 'rows_counted_from', 'refuse_duplicate_columns']
 
 # %% ../nbs/00_schema.ipynb #cba026cc
 # nothing heavy here: the command line imports the errors before it parses its arguments
+import contextlib
+import contextvars
 
 # %% ../nbs/00_schema.ipynb #3876bfe9
 CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness",
@@ -63,17 +65,38 @@ class FilledValuesWarning(UserWarning):
 class OptimisticMetricsWarning(UserWarning):
     "`evaluate_model` scored songs the model was trained or tuned on: those metrics flatter the model."
 
+# %% ../nbs/00_schema.ipynb #996bca58
+# the number `describe_rows` gives a frame's first row: 1, or where a batch begins in its file
+_FIRST_ROW = contextvars.ContextVar("first_row", default=1)
+
 # %% ../nbs/00_schema.ipynb #4af43211
+def name_rows(rows,  # the first rows to name, as numbers
+              total: int,  # how many rows there are in all
+             ) -> str:
+    "Rows as messages name them: 'row 7', 'rows 2, 4', 'rows 1, 2, 3, 4, 5 and 3 more'."
+    shown = ", ".join(str(r) for r in rows)
+    more = f" and {total - len(rows)} more" if total > len(rows) else ""
+    return f"row{'s' if total > 1 else ''} {shown}{more}"
+
+# %% ../nbs/00_schema.ipynb #8f464a40
 def describe_rows(mask,  # one truth value per data row
                   limit: int = 5,  # rows named before "and N more"
                  ) -> str:
     "Name the rows where `mask` holds, counting data rows from 1 (the header is not a row)."
     import numpy as np
 
-    rows = np.flatnonzero(np.asarray(mask)) + 1
-    shown = ", ".join(str(r) for r in rows[:limit])
-    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+    rows = np.flatnonzero(np.asarray(mask)) + _FIRST_ROW.get()
+    return name_rows(rows[:limit].tolist(), len(rows))
+
+# %% ../nbs/00_schema.ipynb #9a41f263
+@contextlib.contextmanager
+def rows_counted_from(first: int):  # the file's number of the frame's first row
+    "Within the block, `describe_rows` numbers a frame's rows from `first` (a batch read from deep in a file)."
+    token = _FIRST_ROW.set(first)
+    try:
+        yield
+    finally:
+        _FIRST_ROW.reset(token)
 
 # %% ../nbs/00_schema.ipynb #6a4ca547
 def refuse_duplicate_columns(names,  # a table's column names, as read
