@@ -5,7 +5,8 @@ __version__ = "0.1.0"
 
 # %% auto #0
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
-           'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning', 'FilledValuesWarning']
+           'predict_file', 'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning',
+           'FilledValuesWarning']
 
 # %% ../nbs/index.ipynb #3ddad216
 import importlib
@@ -34,8 +35,8 @@ def __dir__() -> list[str]:
 
 # nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
-         "predict_genres", "train_genre_model", "UnseenCategoryWarning", "OptimisticMetricsWarning",
-         "FilledValuesWarning"]
+         "predict_genres", "predict_file", "train_genre_model", "UnseenCategoryWarning",
+         "OptimisticMetricsWarning", "FilledValuesWarning"]
 
 # nbdev writes `__version__` first, so the module's docstring line is not its docstring:
 # `help(songgenre)` reads this
@@ -45,6 +46,7 @@ __doc__ = """Assign genres to songs from their Spotify audio features, with an h
     songs = songgenre.predict_genres(frame, model)           # frame + predicted_genre, probabilities, top 3
     metrics = songgenre.evaluate_model(labelled, model)      # accuracy, macro_f1, per_genre... as a dict
     songgenre.train_genre_model("my_catalog.csv", "models/mine", genre_column="style")  # any labelled songs
+    songgenre.predict_file("catalog/", "tagged.parquet", "models/mine")  # any size, in bounded memory
 
 Bad songs raise SongDataError, a bad model directory ModelError (both ValueError), each naming the file,
 column and rows. Warnings: UnseenCategoryWarning (a key, mode or time signature training never saw),

@@ -119,7 +119,9 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
         said = f"'{name}'" if _normalize(column) == _normalize(name) else f"'{column}' ({name})"
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         numbers = (values if numeric else pd.to_numeric(values, errors="coerce")).astype("float64")
-        blank = (values.isna() | (values.astype("string").str.strip() == "").fillna(False)).to_numpy()
+        blank = values.isna().to_numpy()
+        if not numeric:  # an empty or all-space cell in text (a numeric column has none; its test is slow)
+            blank = blank | (values.astype("string").str.strip() == "").fillna(False).to_numpy()
         text = numbers.isna().to_numpy() & ~blank
         if text.any():  # 'C#' in key, 'Major' in mode, '4/4' in time_signature
             numbers = numbers.fillna(_codes_from_words(values, name))

@@ -1,0 +1,128 @@
+"""Predicting a catalog at scale: songs per second and peak memory of `songgenre predict` and of LightGBM's
+predict on the same songs, for catalogs of 1, 4 and 20 million songs (rows drawn from genres_v2 with small
+noise), plus the model's own in-memory scoring rate and CSV input.
+
+    .venv/bin/python bench/bench_scale.py --out bench/results/bench_scale.json [--sizes 1000000 4000000]
+
+Each prediction runs as its own process under /usr/bin/time, whose maximum resident set size is the peak."""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from results_file import write_results  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def make_catalog(songs: pd.DataFrame, rows: int, path: Path, seed: int = 0, part: int = 1_000_000):
+    "A Parquet catalog of `rows` songs drawn from `songs` with 1 % noise on the continuous features."
+    rng = np.random.default_rng(seed)
+    continuous = ["danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness",
+                  "liveness", "valence", "tempo"]
+    writer = None
+    for start in range(0, rows, part):
+        n = min(part, rows - start)
+        drawn = songs.iloc[rng.integers(0, len(songs), n)].reset_index(drop=True)
+        for c in continuous:
+            lo, hi = (-60.0, 5.0) if c == "loudness" else (1.0, 300.0) if c == "tempo" else (0.0, 1.0)
+            drawn[c] = np.clip(drawn[c] * rng.normal(1, 0.01, n), lo, hi)
+        drawn.insert(0, "song_id", np.char.add("s", np.arange(start, start + n).astype(str)))
+        table = pa.Table.from_pandas(drawn, preserve_index=False)
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=100_000)
+    writer.close()
+
+
+def timed(command: list[str]) -> dict:
+    "Wall seconds and peak resident memory (MB) of one process."
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *map(str, command)],
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode:
+            raise RuntimeError(f"{command[0]} failed: {done.stderr[-2000:]}")
+        return {"seconds": round(seconds, 2), "peak_mb": round(int(report.read().split()[-1]) / 1024, 1)}
+
+
+LIGHTGBM_PREDICT = """
+import sys, joblib, numpy as np, pyarrow.parquet as pq
+booster, features = joblib.load(sys.argv[1])
+out = []
+for batch in pq.ParquetFile(sys.argv[2]).iter_batches(batch_size=98304, columns=features):
+    out.append(booster.predict_proba(batch.to_pandas()[features].to_numpy(np.float64)).argmax(1).astype(np.int8))
+np.save(sys.argv[3], np.concatenate(out))
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench_scale.json"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000, 20_000_000])
+    parser.add_argument("--lightgbm-up-to", type=int, default=20_000_000, help="largest catalog LightGBM predicts")
+    args = parser.parse_args()
+    import joblib
+    import lightgbm as lgb
+    import torch
+    from songgenre.api import train_genre_model
+    from songgenre.data import find_songs_file
+    from songgenre.model import predict_proba, to_tensors
+    from songgenre.contract import canonical_songs
+
+    songs = pd.read_csv(find_songs_file(), index_col=0)
+    work = Path(tempfile.mkdtemp(prefix="songgenre-scale-"))
+    model = train_genre_model(songs, work / "model", progress=False)
+    features = model.features
+    booster = lgb.LGBMClassifier(n_estimators=300, learning_rate=0.1, num_leaves=31, verbose=-1).fit(
+        songs[features].to_numpy(np.float64), songs["genre"].astype("category").cat.codes)
+    joblib.dump((booster, features), work / "trees.joblib")
+    (work / "trees.py").write_text(LIGHTGBM_PREDICT)
+    catalog_songs = songs.drop(columns="genre")
+
+    # the model alone, in memory: the ceiling of any end-to-end rate
+    sample = canonical_songs(catalog_songs.sample(1_000_000, replace=True, random_state=0), "bench",
+                             require_genre=False, features=features)
+    x_num, x_cat, _ = to_tensors(model.preprocessor, sample)
+    start = time.perf_counter()
+    predict_proba(model.network, x_num, x_cat)
+    model_rate = len(sample) / (time.perf_counter() - start)
+    print(f"model alone, in memory: {model_rate:,.0f} songs/s (torch threads {torch.get_num_threads()})", flush=True)
+
+    rows = []
+    for size in args.sizes:
+        catalog = work / f"catalog_{size}.parquet"
+        make_catalog(catalog_songs, size, catalog)
+        ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o", work / "out.parquet"])
+        row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"])}}
+        print(f"{size:,} songs, ours: {row['ours']}", flush=True)
+        if size <= args.lightgbm_up_to:
+            trees = timed([sys.executable, work / "trees.py", work / "trees.joblib", catalog, work / "trees.npy"])
+            row["lightgbm"] = {**trees, "songs_per_s": round(size / trees["seconds"])}
+        if size == args.sizes[0]:  # CSV in and out, limited by parsing
+            pq.read_table(catalog).to_pandas().to_csv(work / "catalog.csv", index=False)
+            csv = timed([BIN / "songgenre", "predict", "--model", work / "model", work / "catalog.csv",
+                         "-o", work / "out.csv"])
+            row["ours_csv"] = {**csv, "songs_per_s": round(size / csv["seconds"])}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        catalog.unlink()
+    write_results(args.out, {
+        "what": "songgenre predict (Parquet in, Parquet out; and CSV for the smallest) and LightGBM's predict "
+                "(300 trees, batches of 98,304 songs) on catalogs drawn from genres_v2 with 1 % noise; wall "
+                "seconds and peak resident memory of each process, on this machine",
+        "model_alone_songs_per_s": round(model_rate), "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
