@@ -199,32 +199,41 @@ def _parquet_set(path: str | Path) -> list[str]:
     return []
 
 # %% ../nbs/01_tables.ipynb #66aa3df6
-def read_batches(path: str | Path,  # a CSV or Parquet file, '-' for standard input, or a folder or glob of Parquet
+def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input), a folder or glob of Parquet
                  batch_rows: int = 100_000,  # rows per batch (the last may have fewer)
                 ) -> "Iterator[pd.DataFrame]":
     "The table at `path` in batches of `batch_rows` rows, each read as `read_table` reads a whole table."
     import pandas as pd
     import pyarrow.dataset as ds
+    # pyarrow's pre-buffering keeps every column chunk it has read until the file is closed: memory that grew
+    # by ~100 MB per million songs (measured on 3 million); without it, memory stays flat
     if _parquet_set(path):  # a partitioned catalog: its files in name order, as one table
-        for batch in ds.dataset(_parquet_set(path), format="parquet").to_batches(batch_size=batch_rows):
+        unbuffered = ds.ParquetFragmentScanOptions(pre_buffer=False)
+        scan = ds.dataset(_parquet_set(path), format="parquet").to_batches(
+            batch_size=batch_rows, fragment_scan_options=unbuffered, batch_readahead=1, fragment_readahead=1)
+        for batch in scan:
             yield _steady_types(batch.to_pandas())
         return
     source, parquet, compression, name = _open_table(path)
     try:
         if parquet:
             import pyarrow.parquet as pq
-            for batch in pq.ParquetFile(source).iter_batches(batch_size=batch_rows):
+            for batch in pq.ParquetFile(source, pre_buffer=False).iter_batches(batch_size=batch_rows):
                 yield _steady_types(batch.to_pandas())
             return
         header = pd.read_csv(source, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
         refuse_duplicate_columns(header, name)
         if isinstance(source, io.BytesIO):
             source.seek(0)
-        with pd.read_csv(source, chunksize=batch_rows, compression=compression, **_csv_options(header)) as parts:
+        options = _csv_options(header)
+        with pd.read_csv(source, chunksize=batch_rows, compression=compression, **options) as parts:
             for part in parts:
                 part.columns = [str(c).strip() for c in part.columns]
                 yield _steady_types(part.reset_index(drop=True))
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error) as e:
+    except pd.errors.EmptyDataError:
+        raise SongDataError(f"{name}: file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error,
+            ImportError) as e:
         raise _unreadable(e, name, parquet) from None
 
 # %% ../nbs/01_tables.ipynb #ff7b533b
@@ -261,7 +270,8 @@ class TableWriter:
             raise SongDataError(f"{path}: is a symbolic link that leads back to itself")
         if target != path and not target.parent.is_dir():  # a link to a folder that is gone: not ours to create
             raise SongDataError(f"{path}: is a symbolic link to {target}, whose folder does not exist")
-        kind = "".join(target.suffixes[-2:]).lower() if target.suffix.lower() == ".gz" else target.suffix.lower()
+        suffix = target.suffix.lower()
+        kind = "".join(target.suffixes[-2:]).lower() if suffix == ".gz" else suffix
         if kind not in (".csv", ".csv.gz", ".parquet", ".pq"):
             raise SongDataError(f"{path}: unsupported output type {kind or 'without an extension'!r}; "
                                 "use .csv, .csv.gz, .parquet or .pq")
@@ -312,8 +322,9 @@ class TableWriter:
                     self._streams.append(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
                 frame.to_csv(self._streams[-1], index=False, header=self.rows == 0)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as e:  # a later batch's column of another type
-            raise SongDataError(f"{self.path}: cannot append rows {self.rows + 1:,}-{self.rows + len(frame):,} "
-                                f"to the Parquet output ({str(e).splitlines()[0]}); write CSV instead") from None
+            rows = f"{self.rows + 1:,}-{self.rows + len(frame):,}"
+            raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
+                                f"({str(e).splitlines()[0]}); write CSV instead") from None
         except OSError as e:
             self._name_output(e)
         self.rows += len(frame)
