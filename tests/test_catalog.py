@@ -74,7 +74,7 @@ def test_predict_and_evaluate_read_the_catalog_as_train_did(catalog):
     predicted = run_cli("predict", "--model", folder / "model", folder / "new.csv", "--column",
                         "duration_ms=length", "-o", folder / "out.csv")
     assert predicted.returncode == 0, predicted.stderr
-    assert predicted.stderr.count("songgenre: warning:") == 1 and "features_filled column" in predicted.stderr
+    assert predicted.stderr.count("songgenre: warning:") == 1 and "features_filled counts them per song" in predicted.stderr
     out = pd.read_csv(folder / "out.csv")
     assert list(out.columns[:len(new.columns)]) == list(new.columns)
     assert set(out["predicted_genre"]) <= set(frame["style"])
