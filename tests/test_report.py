@@ -9,7 +9,7 @@ import pytest
 from conftest import FEATURES_FILE
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-WITH_CHARTS = {"index", "about", "09_features", "10_charts", "11_baselines", "12_dropout"}
+WITH_CHARTS = {"index", "about", "09_features", "10_charts", "11_baselines", "12_ablation", "13_dropout"}
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,8 @@ def test_index_numbers_come_from_this_run(quick_report, results):
         assert row["accuracy"] in index
     assert results["dropout"]["conclusion"].split(",")[0] in index
     assert "67.50%" in index  # the original's figure, shown as not comparable
-    assert f"the ablation, seed{'s' if len(ev['ablation_seeds']) > 1 else ''} {', '.join(map(str, ev['ablation_seeds']))}" in index
+    seeds = results["ablation"]["seeds"]
+    assert f"the ablation, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}" in index
 
 
 def test_failed_build_keeps_previous_report(tmp_path, monkeypatch):

@@ -4,11 +4,10 @@
 
 # %% auto #0
 __all__ = ['LIGHTGBM_GRID', 'LIGHTGBM_DEFAULTS', 'model_inputs', 'valid_accuracy', 'fit_dummy', 'fit_logistic', 'fit_lightgbm',
-           'tune_lightgbm', 'fit_mlp', 'ablation_variants', 'run_ablation', 'run_models', 'score_runs', 'results_table',
-           'threshold_table', 'accuracy_ceiling', 'top_confusions', 'plot_confusion']
+           'tune_lightgbm', 'fit_mlp', 'run_models', 'score_runs', 'results_table', 'threshold_table',
+           'accuracy_ceiling', 'top_confusions', 'plot_confusion']
 
 # %% ../../nbs/11_baselines.ipynb #c390823f
-import hashlib
 import itertools
 import time
 from dataclasses import replace
@@ -119,85 +118,23 @@ def tune_lightgbm(data: PreparedData, seed: int,
     trials = pd.DataFrame(trials)
     return settings[int(trials["valid_accuracy"].idxmax())], trials
 
-# %% ../../nbs/11_baselines.ipynb #d8cacfda
-def _mlp_fit_key(data: PreparedData, config: ModelConfig, seed: int) -> tuple[str, int, str]:
-    "What decides an MLP fit: its configuration, its seed and a hash of every tensor it is trained on."
-    digest = hashlib.sha1()
-    for tensor in (*data.train, *data.valid, *data.test):
-        digest.update(tensor.numpy().tobytes())
-    return repr(config), seed, digest.hexdigest()
-
 # %% ../../nbs/11_baselines.ipynb #435606f0
-def fit_mlp(data: PreparedData, config: ModelConfig, seed: int,
-            cache: dict | None = None,  # fits by _mlp_fit_key, shared between calls; None: always train
-            ) -> dict:
+def fit_mlp(data: PreparedData, config: ModelConfig, seed: int) -> dict:
     "One of our MLP configurations, early-stopped on validation; also its uncalibrated probabilities."
-    # The ablation and the results table train ours and the TabM on the same splits with the same seeds:
-    # with a `cache` each such fit is done once (a CPU run is deterministic, so a second one would only
-    # repeat it)
-    key = _mlp_fit_key(data, config, seed) if cache is not None else None
-    if cache is not None and key in cache:
-        return cache[key]
     result = train_mlp(data, config, seed=seed)
     out = {"seconds": result.seconds, "best_epoch": result.best_epoch, "history": result.history,
            "temperature": float(result.model.temperature), "uncalibrated": {}}
     for part in ("valid", "test"):
         out[part] = (predict_proba(result.model, *getattr(data, part)[:2]), None)
         out["uncalibrated"][part] = predict_proba(result.model, *getattr(data, part)[:2], temperature=1.0)
-    if cache is not None:
-        cache[key] = out
     return out
-
-# %% ../../nbs/11_baselines.ipynb #cae52968
-def ablation_variants(config: ModelConfig,
-                      ensemble_k: int = 4,  # members of the TabM ensemble tried against a single MLP
-                      ) -> dict[str, ModelConfig]:
-    "Our recipe and, for each ingredient, the recipe without it (for a single MLP: with a TabM ensemble)."
-    variants = {"ours (all ingredients)": config}
-    if config.preprocessing == "quantile":
-        variants["standardise instead of quantile transform"] = replace(config, preprocessing="standard")
-    if config.embedding != "none":
-        variants["no numeric embeddings"] = replace(config, embedding="none")
-    if config.k > 1:
-        variants[f"one MLP instead of an ensemble of {config.k}"] = replace(config, k=1)
-    else:
-        variants[f"a TabM ensemble of {ensemble_k} instead of one MLP"] = replace(config, k=ensemble_k)
-    if config.one_hot:
-        variants["key, mode, time signature as numbers, not one-hot"] = replace(config, one_hot=False)
-    if config.label_smoothing:
-        variants["no label smoothing"] = replace(config, label_smoothing=0.0)
-    if config.weight_decay:
-        variants["no weight decay"] = replace(config, weight_decay=0.0)
-    if config.dropout:
-        variants["no dropout"] = replace(config, dropout=0.0)
-    return variants
-
-# %% ../../nbs/11_baselines.ipynb #c1169c40
-def run_ablation(songs: pd.DataFrame, config: ModelConfig,
-                 seeds: list[int],  # one split and one fit per seed and variant
-                 cache: dict | None = None,  # MLP fits shared with fit_mlp's other callers
-                 ) -> pd.DataFrame:
-    "Validation accuracy of each ablation variant, mean and std over seeds (fits kept in `cache`)."
-    rows = []
-    for name, variant in tqdm(ablation_variants(config).items(), desc="ablation"):
-        for seed in seeds:
-            data = prepare_data(split_tracks(songs, seed=seed), variant)
-            fitted = fit_mlp(data, variant, seed, cache)
-            rows.append({"variant": name, "seed": seed, "valid_accuracy": valid_accuracy(data, fitted),
-                         "seconds": fitted["seconds"]})
-    table = pd.DataFrame(rows).groupby("variant", sort=False).agg(
-        valid_accuracy=("valid_accuracy", "mean"), valid_std=("valid_accuracy", "std"),
-        seconds=("seconds", "mean"))
-    table["change_vs_ours_points"] = (table["valid_accuracy"] - table["valid_accuracy"].iloc[0]) * 100
-    return table.reset_index()
 
 # %% ../../nbs/11_baselines.ipynb #732524c0
 def run_models(splits: Splits, seed: int,
                ours: ModelConfig, ours_tabm: ModelConfig, original: ModelConfig,  # the three MLP recipes
                lgbm_params: dict,  # LightGBM's setting chosen on validation
-               cache: dict | None = None,  # MLP fits shared with the ablation
                ) -> dict[str, dict]:
-    "Fit every baseline and our MLPs on one split (MLP fits kept in and taken from `cache`)."
+    "Fit every baseline and our MLPs on one split."
     data, data_std = prepare_data(splits, ours), prepare_data(splits, original)
     trees = fit_lightgbm(data, seed, lgbm_params)
     trees.pop("model")  # the fitted booster is not needed past its probabilities
@@ -206,9 +143,9 @@ def run_models(splits: Splits, seed: int,
             "majority class": fit_dummy(data, "most_frequent", seed),
             "logistic regression": fit_logistic(data, seed),
             "LightGBM (gradient-boosted trees)": trees,
-            "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed, cache),
-            "ours as a TabM ensemble of 4 (slower)": fit_mlp(data, ours_tabm, seed, cache),
-            "ours": fit_mlp(data, ours, seed, cache)}
+            "original architecture (best epoch on validation)": fit_mlp(data_std, original, seed),
+            "ours as a TabM ensemble of 4 (slower)": fit_mlp(data, ours_tabm, seed),
+            "ours": fit_mlp(data, ours, seed)}
 
 # %% ../../nbs/11_baselines.ipynb #d1ed9c36
 def score_runs(runs: dict,  # seed -> model name -> fit, as run_models returns
