@@ -84,6 +84,7 @@ class _LocalSocketKernelManager(KernelManager):
     # a headless run then opens no local TCP ports, and ipykernel's warning about unencrypted TCP no longer
     # lands between the chapters' timing lines
     threads: int | None = None  # the kernel's math threads (OpenMP, MKL, OpenBLAS); None: the libraries' own
+    cwd: str | None = None  # the kernel's working folder; None: this process's
     live: set = set()  # every kernel manager whose kernel may be running, to stop them all when a build stops
 
     def __init__(self, **kwargs):
@@ -102,6 +103,10 @@ class _LocalSocketKernelManager(KernelManager):
             kw["env"] = {**(kw.get("env") or os.environ),
                          **{v: str(self.threads) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                                            "OPENBLAS_NUM_THREADS")}}
+        if self.cwd:
+            # given to the kernel's process, not taken by changing this process's folder (papermill's `cwd`):
+            # two chapters started at once in two threads would restore each other's folder
+            kw["cwd"] = self.cwd
         return await super()._async_pre_start_kernel(**kw)
 
     def cleanup_resources(self, restart: bool = False):
@@ -167,9 +172,9 @@ def run_chapter(chapter: str,  # a notebook's name in nbs/, without .ipynb
             source = Path(folder, f"{chapter}.ipynb")
             nbformat.write(documented, source)
             pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                cwd=str(NBS), progress_bar=False, log_output=False,
+                                progress_bar=False, log_output=False,
                                 kernel_manager_class=type("_Kernel", (_LocalSocketKernelManager,),
-                                                          {"threads": threads}))
+                                                          {"threads": threads, "cwd": str(NBS)}))
     except pm.PapermillExecutionError as e:
         source, error = _failing_cell(target)
         raise ChapterFailed(f"{chapter}.ipynb failed in cell {e.exec_count}:\n{source}\n{error}\n"
