@@ -5,7 +5,7 @@ __version__ = "0.1.0"
 
 # %% auto #0
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
-           'predict_file', 'train_genre_model', 'UnseenCategoryWarning', 'OptimisticMetricsWarning',
+           'predict_file', 'train_genre_model', 'update_artists', 'UnseenCategoryWarning', 'OptimisticMetricsWarning',
            'FilledValuesWarning']
 
 # %% ../nbs/index.ipynb #3ddad216
@@ -35,7 +35,7 @@ def __dir__() -> list[str]:
 
 # nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
-         "predict_genres", "predict_file", "train_genre_model", "UnseenCategoryWarning",
+         "predict_genres", "predict_file", "train_genre_model", "update_artists", "UnseenCategoryWarning",
          "OptimisticMetricsWarning", "FilledValuesWarning"]
 
 # nbdev writes `__version__` first, so the module's docstring line is not its docstring:

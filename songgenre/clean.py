@@ -135,11 +135,12 @@ def split_tracks(songs: pd.DataFrame,  # cleaned songs; `track_key` is computed 
                  seed: int = 0,  # seed of the stratified draw
                  valid_size: float = 0.15,  # share of the tracks for validation
                  test_size: float = 0.15,  # share of the tracks for test
+                 by: str = "track_key",  # the column of groups kept on one side (an artist group, say)
                 ) -> Splits:
     """Split cleaned songs into train/validation/test by track, stratified by genre as far as grouping allows.
 
     Too few tracks to split leave validation and test empty."""
-    keys = songs["track_key"] if "track_key" in songs else track_keys(songs)
+    keys = songs[by] if by in songs or by != "track_key" else track_keys(songs)
     genres = songs.groupby(keys.to_numpy(), sort=False, observed=True)["genre"].agg(
         lambda g: sorted(set(g), key=str))
     tracks_per_genre = genres.explode().value_counts()

@@ -2,6 +2,7 @@
 as JSON, is checked here. A failing notebook fails the fixture with its name, cell and error."""
 import re
 
+import pandas as pd
 import pytest
 
 from songgenre.data import GENRES
@@ -124,7 +125,7 @@ def test_api_chapter_saves_a_complete_model(results):
             "package_version"} <= set(p["meta_keys"])
 
 
-@pytest.mark.parametrize("chapter", ["16_report", "index"])
+@pytest.mark.parametrize("chapter", ["18_report", "index"])
 def test_remaining_notebooks_run(chapter, tmp_path):
     from songgenre.report import ChapterFailed, run_chapter
     try:
@@ -145,3 +146,16 @@ def test_failing_notebook_names_notebook_cell_and_error(tmp_path, monkeypatch):
         report.run_chapter("99_broken", tmp_path / "out", {})
     assert "99_broken.ipynb" in str(e.value) and "1 / 0" in str(e.value) and "ZeroDivisionError" in str(e.value)
     assert (tmp_path / "out" / "99_broken.ipynb").exists()
+
+
+def test_artist_evidence_chapter_measures_three_ways(results):
+    ev = results["artist_evidence"]
+    table = pd.DataFrame(ev["table"])
+    assert set(table["split_by"]) == {"track", "artist"}
+    assert set(table["songs"]) >= {"all songs", "known artists", "new artists"}
+    # split by artist, no test song is by a known artist: that cut is empty
+    assert table.query("split_by == 'artist' and songs == 'known artists'").empty
+    assert table["accuracy"].between(0, 1).all() and len(ev["readings"]) == 2
+    for grown in ev["growth"]:  # adding tagged songs makes new artists known, with no retraining
+        assert grown["known_before"] == 0 and grown["known_after"] > 0
+    assert all(s["chosen"] == min(s["trials"], key=lambda t: t["valid_log_loss"])["strength"] for s in ev["strength"])

@@ -1,0 +1,130 @@
+"""Artist evidence: the genres of an artist's other songs as an input, honest in training, kept with the model,
+growing without retraining, and bad input refused in one line."""
+import shutil
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FEATURES_FILE, run_cli
+from songgenre.api import predict_genres, train_genre_model, training_splits, update_artists
+from songgenre.artists import STRENGTHS, ArtistTable, artist_counts, out_of_fold_evidence
+from songgenre.schema import ModelError
+from songgenre.store import load_model
+
+
+def catalog_with_artists(rows: int = 3000, seed: int = 3) -> pd.DataFrame:
+    "genres_v2 songs credited to artists who each record in one genre (as most do), some of them with a guest."
+    songs = pd.read_csv(FEATURES_FILE, index_col=0).sample(rows, random_state=seed).reset_index(drop=True)
+    number = np.random.default_rng(seed).integers(0, 25, rows)
+    songs["artists"] = songs["genre"].str.replace(" ", "") + "-" + number.astype(str)
+    songs.loc[::10, "artists"] += "; a guest"  # a credit of several artists
+    return songs.drop(columns=["id", "uri", "track_href", "analysis_url", "type"], errors="ignore")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("artists")
+    catalog = catalog_with_artists()
+    catalog.to_csv(folder / "catalog.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        informed = train_genre_model(catalog, folder / "informed", epochs=4, progress=False)
+        audio = train_genre_model(catalog, folder / "audio", epochs=4, progress=False, artist_evidence=False)
+    return folder, catalog, informed, audio
+
+
+def test_evidence_is_learned_and_kept_with_the_model(models):
+    folder, catalog, informed, audio = models
+    evidence = informed.meta["artist_evidence"]
+    assert evidence["strength"] in STRENGTHS and len(evidence["strength_trials"]) == len(STRENGTHS)
+    assert evidence["known_artist_share"]["test"] > 0.9  # 25 artists a genre: nearly every one is known
+    # artists who keep to one genre tell it: far above the audio alone on the same split
+    assert informed.meta["metrics"]["test"]["accuracy"] > audio.meta["metrics"]["test"]["accuracy"] + 0.1
+    assert (folder / "informed" / "artists.parquet").is_file() and not (folder / "audio" / "artists.parquet").exists()
+    reloaded = load_model(folder / "informed")
+    pd.testing.assert_frame_equal(reloaded.artists.counts, informed.artists.counts, check_names=False)
+    test = training_splits(catalog, 0).test
+    a = predict_genres(test.drop(columns="genre"), informed)
+    b = predict_genres(test.drop(columns="genre"), reloaded)
+    assert a["predicted_genre"].tolist() == b["predicted_genre"].tolist() and a["artist_known"].mean() > 0.9
+
+
+def test_a_training_song_never_sees_its_own_genre():
+    # every artist has one song: out of fold, no song has any evidence but the prior
+    credits = pd.Series([f"artist {i}" for i in range(50)])
+    codes = np.arange(50) % 3
+    prior = np.array([0.5, 0.3, 0.2])
+    oof = out_of_fold_evidence(credits, codes, np.arange(50), prior, strength=1.0)
+    np.testing.assert_allclose(oof, np.tile([*prior, 0.0], (50, 1)), rtol=1e-6)
+    # two copies of a track are one group: a copy never tells the other its genre
+    oof = out_of_fold_evidence(pd.Series(["x", "x"]), np.array([1, 1]), np.array([7, 7]), prior, strength=1.0)
+    np.testing.assert_allclose(oof[:, -1], 0.0)
+
+
+def test_unknown_artists_get_the_prior_and_no_column_is_said_once(models):
+    _, catalog, informed, _ = models
+    songs = catalog.drop(columns="genre").head(4).assign(artists=["nobody new", None, catalog["artists"][0], ""])
+    out = predict_genres(songs, informed)
+    assert out["artist_known"].tolist() == [False, False, True, False]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        blind = predict_genres(songs.drop(columns="artists"), informed)
+    assert not blind["artist_known"].any()
+    said = [str(w.message) for w in caught if "no artist column" in str(w.message)]
+    assert len(said) == 1 and "4 songs" in said[0]
+    # an empty partition (Dask's meta) has the column too
+    assert "artist_known" in predict_genres(songs.iloc[:0], informed).columns
+
+
+def test_split_by_artist_keeps_every_artist_on_one_side(models):
+    _, catalog, _, _ = models
+    splits = training_splits(catalog, 0, split_by="artist")
+    names = {part: set(getattr(splits, part)["artist"].str.split("; ").explode()) - {"a guest"}
+             for part in ("train", "valid", "test")}
+    assert not names["train"] & names["test"] and not names["train"] & names["valid"]
+
+
+def test_update_artists_grows_the_table_without_retraining(models, tmp_path):
+    folder, catalog, informed, _ = models
+    shutil.copytree(folder / "informed", tmp_path / "model")
+    tagged = catalog.head(30).assign(artists="a brand new band")
+    tagged.to_csv(tmp_path / "tagged.csv", index=False)
+    done = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
+    assert done.returncode == 0, done.stderr
+    grown = load_model(tmp_path / "model")
+    assert grown.artists.counts.loc["a brand new band"].sum() == 30
+    assert grown.meta["artist_evidence"]["updates"][-1]["songs"] == 30
+    for name, weights in grown.network.state_dict().items():  # the network is untouched
+        assert np.array_equal(weights.numpy(), informed.network.state_dict()[name].numpy()), name
+    out = predict_genres(tagged.drop(columns="genre"), grown)
+    assert out["artist_known"].all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tagged.csv"]  # nothing left beside it
+
+
+def test_bad_artist_input_is_one_line_and_exit_2(models, tmp_path):
+    folder, _, _, _ = models
+    wrong = run_cli("train", "--data", folder / "catalog.csv", "--out", tmp_path / "m", "--epochs", "1",
+                    "--artist-column", "band")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
+    assert "catalog.csv: no column 'band'" in wrong.stderr and not (tmp_path / "m").exists()
+    blind = run_cli("update-artists", "--model", folder / "audio", "--data", folder / "catalog.csv")
+    assert blind.returncode == 2 and "trained without artist evidence" in blind.stderr
+    shutil.copytree(folder / "informed", tmp_path / "swapped")
+    shutil.copy(folder / "informed" / "artists.parquet", tmp_path / "keep.parquet")
+    table = pd.read_parquet(tmp_path / "swapped" / "artists.parquet")
+    table.iloc[0, 1] += 1
+    table.to_parquet(tmp_path / "swapped" / "artists.parquet")
+    swapped = run_cli("predict", "--model", tmp_path / "swapped", folder / "catalog.csv", "-o", tmp_path / "p.csv")
+    assert swapped.returncode == 2 and "artists.parquet: does not match its model" in swapped.stderr
+    assert not (tmp_path / "p.csv").exists()
+    with pytest.raises(ModelError, match="does not match its model"):
+        update_artists(folder / "catalog.csv", tmp_path / "swapped")
+
+
+def test_a_table_adds_songs_to_a_copy():
+    table = ArtistTable(artist_counts(pd.Series(["a", "b"]), np.array([0, 1]), 2), np.array([0.5, 0.5]), 1.0)
+    grown = table.add(pd.Series(["a", "c"]), np.array([1, 1]))
+    assert grown.counts.loc["a"].tolist() == [1, 1] and grown.counts.loc["c"].tolist() == [0, 1]
+    assert "c" not in table.counts.index
