@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 import nbformat
 import papermill as pm
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from tqdm.auto import tqdm
@@ -81,8 +81,10 @@ def _failing_cell(notebook: Path) -> tuple[str, str]:
     return "", "no error output recorded"
 
 # %% ../nbs/18_report.ipynb #40218f0a
-class _LocalSocketKernelManager(KernelManager):
+class _LocalSocketKernelManager(AsyncKernelManager):
     "A kernel manager whose kernel talks over Unix sockets (IPC) instead of TCP ports, where the OS has them."
+    # asynchronous, as nbclient's default: with a blocking client, a chapter waiting for output from a kernel
+    # that was stopped (another chapter failed) waits forever, and so does the build
     # a headless run then opens no local TCP ports, and ipykernel's warning about unencrypted TCP no longer
     # lands between the chapters' timing lines
     threads: int | None = None  # the kernel's math threads (OpenMP, MKL, OpenBLAS); None: the libraries' own
