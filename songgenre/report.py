@@ -113,12 +113,17 @@ class _LocalSocketKernelManager(AsyncKernelManager):
             kw["cwd"] = self.cwd
         return await super()._async_pre_start_kernel(**kw)
 
-    def cleanup_resources(self, restart: bool = False):
-        super().cleanup_resources(restart=restart)
+    async def _async_cleanup_resources(self, restart: bool = False):
+        # what shutting a kernel down calls (its public `cleanup_resources` is this, awaited)
+        await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            _LocalSocketKernelManager.live.discard(self)
-            if getattr(self, "_socket_folder", None):
-                shutil.rmtree(self._socket_folder, ignore_errors=True)
+            self._forget()
+
+    def _forget(self):
+        "No longer count this kernel as live, and remove its sockets' folder."
+        _LocalSocketKernelManager.live.discard(self)
+        if getattr(self, "_socket_folder", None):
+            shutil.rmtree(self._socket_folder, ignore_errors=True)
 
 # %% ../nbs/18_report.ipynb #d33e9ce5
 def _exported_names(source: str) -> list[tuple[str, str, str]]:
@@ -531,6 +536,7 @@ def _stop_kernels():
             manager.provisioner.process.kill()
         except (AttributeError, OSError):  # not started yet, or already gone
             pass
+        manager._forget()  # a kernel killed mid-run is not shut down by its client: its sockets go here
 
 # %% ../nbs/18_report.ipynb #091bb1a6
 def _run_chapters(names: list[str], executed: Path, parameters, jobs: int, bar) -> None:
@@ -551,6 +557,7 @@ def _run_chapters(names: list[str], executed: Path, parameters, jobs: int, bar) 
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        _stop_kernels()  # any kernel a chapter started as the others were being stopped
 
 # %% ../nbs/18_report.ipynb #262b5c77
 def build_report(profile: str = "full",  # "quick" (the tests') or "full" (`make report`): see PROFILES
