@@ -424,6 +424,16 @@ def _sentence(reading: str) -> str:
     text = reading.removeprefix("Reading: ")
     return text[:1].upper() + text[1:]
 
+# %% ../nbs/18_report.ipynb #8d1e47eb
+def _artist_section(ev: dict | None, data_dir: Path) -> str:
+    "The overview's section on what the catalog knows, or nothing when the artist chapter has not run."
+    if not ev:
+        return ""
+    return (f"<h2>What the catalog knows</h2>\n<p>On the second catalog ({len(ev['seeds'])} seeds), the genres "
+            f"of a song's artists' other songs as an input: {html.escape(' '.join(ev['readings']))}</p>\n"
+            + _img(data_dir, "artist_evidence.png", "Artist evidence", ev["growth_reading"])
+            + '\n<p>Every figure, per model and split: <a href="16_artist_evidence.html">the chapter</a>.</p>')
+
 # %% ../nbs/18_report.ipynb #5bd388e6
 def render_index(data_dir: Path, target: Path, profile: str) -> Path:
     "The overview page, every number taken from the chapters' JSON."
@@ -512,6 +522,7 @@ person:</p>
 <p>{html.escape(dr["conclusion"])}</p>
 {_img(data_dir, "dropout_curves.png", "Dropout learning curves",
       "Train (dashed) and validation (solid) accuracy per epoch for each dropout rate.")}
+{_artist_section(r.get("artist_evidence"), data_dir)}
 <h2>Use the model</h2>
 <pre>songgenre train --data genres_v2.csv --out models/songgenre
 songgenre predict --model models/songgenre new_songs.csv -o predictions.csv
