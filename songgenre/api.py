@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .artists import ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
+from .artists import EVIDENCE_HIDDEN, ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
 from .contract import canonical_songs, check_songs, parse_artists, parse_genres
@@ -109,7 +109,8 @@ def add_artist_evidence(data: PreparedData, splits: Splits,
     strength, trials = choose_strength(table, splits.valid["artist"], codes["valid"])
     table = replace(table, strength=strength)
     evidence = {"train": out_of_fold_evidence(splits.train["artist"], codes["train"],
-                                              splits.train["track_key"].to_numpy(), prior, strength, seed=seed),
+                                              splits.train["track_key"].to_numpy(), prior, strength, seed=seed,
+                                              hidden=EVIDENCE_HIDDEN),
                 **{part: table.evidence(getattr(splits, part)["artist"]) for part in ("valid", "test")}}
     inputs = {part: (torch.cat([getattr(data, part)[0], torch.as_tensor(evidence[part])], 1),
                      *getattr(data, part)[1:]) for part in evidence}

@@ -44,7 +44,7 @@ def run_ablation(songs: pd.DataFrame, config: ModelConfig,
     for name, variant in tqdm(ablation_variants(config).items(), desc="ablation"):
         for seed in seeds:
             data = prepare_data(split_tracks(songs, seed=seed), variant)
-            fitted = fit_mlp(data, variant, seed)
+            fitted = fit_mlp(data, variant, seed, train_accuracy=False)
             rows.append({"variant": name, "seed": seed, "valid_accuracy": valid_accuracy(data, fitted),
                          "seconds": fitted["seconds"]})
     table = pd.DataFrame(rows).groupby("variant", sort=False).agg(
