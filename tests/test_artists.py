@@ -30,8 +30,8 @@ def models(tmp_path_factory):
     catalog.to_csv(folder / "catalog.csv", index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        informed = train_genre_model(catalog, folder / "informed", epochs=4, progress=False)
-        audio = train_genre_model(catalog, folder / "audio", epochs=4, progress=False, artist_evidence=False)
+        informed = train_genre_model(catalog, folder / "informed", epochs=10, progress=False)
+        audio = train_genre_model(catalog, folder / "audio", epochs=10, progress=False, artist_evidence=False)
     return folder, catalog, informed, audio
 
 
