@@ -21,7 +21,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .artists import EVIDENCE_HIDDEN, ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
+from .artists import (EVIDENCE_HIDDEN, ArtistTable, artist_counts, artist_groups, choose_strength,
+                               out_of_fold_evidence)
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
 from .contract import canonical_songs, check_songs, parse_artists, parse_genres
@@ -318,7 +319,8 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
         return out.assign(**{c: pd.Series(dtype=object if c.startswith("genre") or c == "predicted_genre"
                                           else "int64" if c == "features_filled" else "float64")
                              for c in PREDICTION_COLUMNS},
-                          **({"artist_known": pd.Series(dtype=bool)} if model.artists is not None else {})), _Notes()
+                          **({"artist_known": pd.Series(dtype=bool)} if model.artists is not None else {})
+                          ), _Notes()
     with rows_counted_from(first_row):
         canonical = canonical_songs(frame, source, require_genre=False, columns=columns,
                                     features=model.features, invalid=invalid, artist_column=artist_column)

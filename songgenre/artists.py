@@ -21,7 +21,7 @@ CREDIT_SEPARATORS = r"[;,]"
 
 # %% ../nbs/05_artists.ipynb #2349584f
 def credited_artists(credits: pd.Series) -> pd.Series:
-    "One row per song and credited artist (index: the song's position), names as compared: lower case, one space."
+    "One row per song and credited artist (index: the song's position); names lower case, single-spaced."
     text = pd.Series(credits, dtype="string").reset_index(drop=True)
     names = text.str.strip().str.strip("[]").str.split(CREDIT_SEPARATORS, regex=True).explode()
     names = (names.str.strip().str.strip("'\"").str.lower()
@@ -50,7 +50,7 @@ def _pooled(credits: pd.Series, counts: pd.DataFrame) -> np.ndarray:
 
 # %% ../nbs/05_artists.ipynb #79b9271e
 def smooth(counts: np.ndarray, prior: np.ndarray, strength: float) -> np.ndarray:
-    "Genre mixes drawn toward `prior` by `strength` songs' worth: (counts + strength * prior) / (songs + strength)."
+    "Genre mixes drawn toward `prior` by `strength` songs: (counts + strength * prior) / (songs + strength)."
     return (counts + strength * prior) / (counts.sum(1, keepdims=True) + strength)
 
 # %% ../nbs/05_artists.ipynb #1c142d42
@@ -62,7 +62,7 @@ class ArtistTable:
     strength: float  # the prior's weight in songs, chosen on validation
 
     def evidence(self, credits: pd.Series) -> np.ndarray:
-        "The network's evidence inputs per song: its artists' smoothed genre mix, then log(1 + songs behind it)."
+        "The network's evidence inputs per song: its artists' smoothed genre mix, then log(1 + their songs)."
         pooled = _pooled(credits, self.counts)
         return np.column_stack([smooth(pooled, self.prior, self.strength),
                                 np.log1p(pooled.sum(1))]).astype(np.float32)
@@ -75,7 +75,7 @@ class ArtistTable:
         return out
 
     def add(self, credits: pd.Series, codes: np.ndarray) -> "ArtistTable":
-        "The table with more tagged songs counted (the prior and strength stay: the network was trained on them)."
+        "The table with more tagged songs counted (prior and strength stay: the network was trained on them)."
         more = artist_counts(credits, codes, self.counts.shape[1])
         return replace(self, counts=self.counts.add(more, fill_value=0).astype(np.int64).sort_index())
 
@@ -96,7 +96,7 @@ def evidence_folds(groups: np.ndarray, folds: int = EVIDENCE_FOLDS, seed: int = 
 def out_of_fold_evidence(credits: pd.Series, codes: np.ndarray, groups: np.ndarray,
                          prior: np.ndarray, strength: float,
                          folds: int = EVIDENCE_FOLDS, seed: int = 0,
-                         hidden: float = 0.0,  # share of the groups whose evidence is hidden: the prior, no songs
+                         hidden: float = 0.0,  # share of the groups given no evidence: the prior, no songs
                         ) -> np.ndarray:
     "Each training song's evidence from its artists' songs in the other folds only: never its own genre."
     credits, codes = pd.Series(credits).reset_index(drop=True), np.asarray(codes)
@@ -121,7 +121,7 @@ STRENGTHS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 # %% ../nbs/05_artists.ipynb #8d905546
 def choose_strength(table: ArtistTable, credits: pd.Series, codes: np.ndarray,
                     strengths=STRENGTHS) -> tuple[float, pd.DataFrame]:
-    "The strength whose smoothed mixes predict `codes` (validation songs) with the lowest log-loss; every trial."
+    "The strength whose mixes predict `codes` (validation songs) with the lowest log-loss; and every trial."
     pooled = _pooled(credits, table.counts)
     rows = np.arange(len(codes))
     trials = pd.DataFrame([{"strength": s, "valid_log_loss": float(-np.log(np.clip(
@@ -130,11 +130,13 @@ def choose_strength(table: ArtistTable, credits: pd.Series, codes: np.ndarray,
 
 # %% ../nbs/05_artists.ipynb #a2f057b7
 def artist_groups(credits: pd.Series) -> pd.Series:
-    "A group per song such that artists who share a song share a group (for a split with every artist on one side); <NA> without artists."
+    "A group per song, shared by artists who share a song (to keep every artist on one side); <NA> without one."
     pairs = credited_artists(credits)
     names, artist = np.unique(pairs.to_numpy(dtype=object), return_inverse=True)
     n = len(credits)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs.index.to_numpy(), n + artist)), shape=(n + len(names),) * 2)
+    # songs and artists are the nodes, each credit an edge
+    edges = (pairs.index.to_numpy(), n + artist)
+    graph = coo_matrix((np.ones(len(pairs)), edges), shape=(n + len(names),) * 2)
     _, label = connected_components(graph, directed=False)
     groups = pd.Series(label[:n], dtype="Int64")
     groups[~np.isin(np.arange(n), pairs.index.to_numpy())] = pd.NA

@@ -66,7 +66,7 @@ def evidence_table(songs_scored: pd.DataFrame) -> pd.DataFrame:
 
 # %% ../../nbs/16_artist_evidence.ipynb #d0411c8d
 def growth_recovery(catalog: pd.DataFrame, genre_column: str, seed: int,
-                    model_dir: str | Path,  # a model trained with split_by="artist" on this seed; copied, not changed
+                    model_dir: str | Path,  # trained with split_by="artist" on this seed; copied, not changed
                     sample_frac: float = 1.0,
                    ) -> dict:
     "Accuracy on half of each new artist's test tracks before and after the other half is added to the table."
@@ -81,6 +81,7 @@ def growth_recovery(catalog: pd.DataFrame, genre_column: str, seed: int,
     update_artists(tagged, copy, genre_column=genre_column)
     after = predict_genres(scored.drop(columns=genre_column), copy)
     return {"seed": seed, "tagged_songs": len(tagged), "scored_songs": len(scored),
-            "known_before": float(before["artist_known"].mean()), "known_after": float(after["artist_known"].mean()),
+            "known_before": float(before["artist_known"].mean()),
+            "known_after": float(after["artist_known"].mean()),
             "accuracy_before": float((before["predicted_genre"].astype(str) == truth).mean()),
             "accuracy_after": float((after["predicted_genre"].astype(str) == truth).mean())}
