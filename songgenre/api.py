@@ -304,8 +304,9 @@ def _with_artist_evidence(x_num: torch.Tensor, songs: pd.DataFrame, model: Genre
                          ) -> tuple[torch.Tensor, np.ndarray]:
     "The numeric inputs with the songs' artist evidence after them, and whether each song's artist is known."
     credits = songs["artist"] if "artist" in songs else pd.Series(pd.NA, index=songs.index, dtype="string")
-    evidence = torch.as_tensor(model.artists.evidence(credits))
-    return torch.cat([x_num, evidence], 1), model.artists.known(credits)
+    evidence = model.artists.evidence(credits)
+    # known: some song behind the evidence (its last input, log(1 + songs)); the credits are parsed once
+    return torch.cat([x_num, torch.as_tensor(evidence)], 1), evidence[:, -1] > 0
 
 # %% ../nbs/09_api.ipynb #01f3180d
 def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns: dict | None, invalid: str,
