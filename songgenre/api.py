@@ -21,15 +21,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .artists import (EVIDENCE_HIDDEN, ArtistTable, artist_counts, artist_groups, choose_strength,
-                               out_of_fold_evidence)
+from .artists import ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
 from .contract import canonical_songs, check_songs, parse_artists, parse_genres
 from .data import find_songs_file
 from .metrics import genre_metrics
-from .model import (SCORING_ROWS, OURS, ModelConfig, PreparedData, predict_proba, prepare_data, to_tensors,
-                             train_mlp)
+from .model import (SCORING_ROWS, OURS, GenreMLP, ModelConfig, PreparedData, predict_proba, prepare_data,
+                             to_tensors, train_mlp)
 from .schema import (FEATURES, FEWEST_FEATURES, FilledValuesWarning, ModelError, OptimisticMetricsWarning,
                               SongDataError, UnseenCategoryWarning, name_rows, rows_counted_from)
 from .store import (ARTISTS, META, GenreModel, check_model_target, load_model, row_fingerprints,
@@ -110,8 +109,7 @@ def add_artist_evidence(data: PreparedData, splits: Splits,
     strength, trials = choose_strength(table, splits.valid["artist"], codes["valid"])
     table = replace(table, strength=strength)
     evidence = {"train": out_of_fold_evidence(splits.train["artist"], codes["train"],
-                                              splits.train["track_key"].to_numpy(), prior, strength, seed=seed,
-                                              hidden=EVIDENCE_HIDDEN),
+                                              splits.train["track_key"].to_numpy(), prior, strength, seed=seed),
                 **{part: table.evidence(getattr(splits, part)["artist"]) for part in ("valid", "test")}}
     inputs = {part: (torch.cat([getattr(data, part)[0], torch.as_tensor(evidence[part])], 1),
                      *getattr(data, part)[1:]) for part in evidence}
@@ -119,6 +117,23 @@ def add_artist_evidence(data: PreparedData, splits: Splits,
               "known_artist_share": {part: float(table.known(getattr(splits, part)["artist"]).mean())
                                      for part in ("valid", "test")}}
     return replace(data, **inputs), table, chosen
+
+# %% ../nbs/09_api.ipynb #bfab8352
+def _genre_proba(network: GenreMLP, x_num: torch.Tensor, x_cat: torch.Tensor,
+                 audio_network: GenreMLP | None = None,  # with artist evidence: scores the unknown artists' songs
+                ) -> np.ndarray:
+    "Genre probabilities per song; with `audio_network`, the songs of unknown artists are scored by it."
+    if audio_network is None:
+        return predict_proba(network, x_num, x_cat)
+    # the evidence is the genre mix and log(1 + songs behind it), after the audio's inputs
+    known, audio_inputs = (x_num[:, -1] > 0).numpy(), network.n_num
+    if known.all() or not known.any():  # one network for the whole batch: no copies
+        return (predict_proba(network, x_num, x_cat) if known.all()
+                else predict_proba(audio_network, x_num[:, :audio_inputs], x_cat))
+    proba, rows = np.empty((len(known), network.n_classes)), torch.from_numpy(known)
+    proba[known] = predict_proba(network, x_num[rows], x_cat[rows])
+    proba[~known] = predict_proba(audio_network, x_num[~rows, :audio_inputs], x_cat[~rows])
+    return proba
 
 # %% ../nbs/09_api.ipynb #37e62e96
 def train_genre_model(
@@ -142,7 +157,8 @@ def train_genre_model(
     (at least `FEWEST_FEATURES`). Empty feature cells are filled as the model learns to; it says how many per
     column (`FilledValuesWarning`, and in model.json's `training_data`), and which features were absent.
     When the songs name their artists, the network also reads what the training songs say of each song's
-    artists (`songgenre.artists`), and the model keeps their artist table."""
+    artists (`songgenre.artists`), and the model keeps their artist table, and a network of the audio alone
+    for songs whose artists it does not know (trained first, with the same seed)."""
     # the arguments first, before a file is read
     whole = lambda value: isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
     if not (whole(seed) and 0 <= seed < 2**32):
@@ -174,16 +190,20 @@ def train_genre_model(
     if filled:
         warnings.warn(f"{source}: {sum(filled.values()):,} empty feature cells filled with the training songs' "
                       f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)
-    table, evidence = None, {}
+    table, evidence, audio = None, {}, None
     if artist_evidence and "artist" in songs and songs["artist"].notna().any():
         if config.k > 1:
             raise ValueError("artist evidence is an input of a single MLP (k = 1); train a TabM ensemble with "
                              "artist_evidence=False")
+        # first, as a model without artists would be trained: the same draws of the same seed, the same network
+        audio = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)
         data_, table, evidence = add_artist_evidence(data_, splits, seed)
+        evidence["audio_network"] = {"best_epoch": audio.best_epoch, "train_seconds": round(audio.seconds, 2)}
+        audio = audio.model.cpu()
     # no learning curve here
     result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)
     scores = {part: genre_metrics(getattr(data_, part)[2].numpy(),
-                                  predict_proba(result.model, *getattr(data_, part)[:2]),
+                                  _genre_proba(result.model, *getattr(data_, part)[:2], audio),
                                   genres, getattr(splits, part)["track_key"].to_numpy())
               for part in ("valid", "test")}
     meta = {"bins": data_.bins, "genres": genres, "seed": seed, "best_epoch": result.best_epoch,
@@ -196,7 +216,7 @@ def train_genre_model(
             **({"artist_evidence": {"column": artist_column, "split_by": split_by, **evidence}} if table else {})}
     seen = np.unique(np.concatenate([row_fingerprints(splits.train, features),
                                      row_fingerprints(splits.valid, features)]))
-    model = GenreModel(result.model.cpu(), data_.preprocessor, config, meta, seen, table)
+    model = GenreModel(result.model.cpu(), data_.preprocessor, config, meta, seen, table, audio)
     save_model(model, out)
     return model
 
@@ -332,7 +352,7 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
     if model.artists is not None:
         x_num, known = _with_artist_evidence(x_num, canonical, model)
         notes.without_artist_column = 0 if "artist" in canonical else len(canonical)
-    proba = predict_proba(model.network, x_num, x_cat)
+    proba = _genre_proba(model.network, x_num, x_cat, model.audio_network)
     top = np.argsort(-proba, axis=1)[:, :3]
     genres, rows = np.asarray(model.genres, dtype=object), np.arange(len(proba))
     predicted = {"predicted_genre": genres[top[:, 0]], "predicted_probability": proba[rows, top[:, 0]]}
@@ -487,7 +507,7 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     per_column = songs[model.features].isna().sum()
     return {"rows": int(len(songs)), "rows_seen_in_training": seen,
             "features_filled": {c: int(n) for c, n in per_column.items() if n}, **known,
-            **genre_metrics(y.numpy(), predict_proba(model.network, x_num, x_cat), model.genres,
+            **genre_metrics(y.numpy(), _genre_proba(model.network, x_num, x_cat, model.audio_network), model.genres,
                             track_keys(songs).to_numpy())}
 
 # %% ../nbs/09_api.ipynb #7c122b7d

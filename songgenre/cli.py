@@ -159,6 +159,10 @@ def _older_model_warnings(model: "GenreModel",
         notes.append(f"{directory} was saved by an older songgenre (model format {version}): "
                      "its probabilities are not calibrated (with our recipe they run low); "
                      "retrain it for calibrated ones")
+    # format 5 weighed artist evidence with one network, which scores an unknown artist's song below audio alone
+    if model.artists is not None and model.audio_network is None:
+        notes.append(f"{directory} was saved by an older songgenre (model format {version}): songs by artists it "
+                     "does not know are scored by its network of evidence, not by audio alone; retrain it")
     if evaluating and model.seen_rows is None:
         notes.append(f"{directory} holds no fingerprints of its training songs (model format {version}): "
                      "songs it was trained on cannot be counted, so rows_seen_in_training is null")

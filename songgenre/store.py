@@ -33,13 +33,15 @@ from .tables import replace_dir, results_json, sha256_file
 _MODEL_FORMAT = "songgenre-model"
 # 2: model.safetensors also holds the seen-row fingerprints; 3: and the network's temperature; 4: the model's
 # own genres and features, and how it fills missing cells; 5: an artist table beside the weights when the
-# model weighs artist evidence (a reader of an older version cannot load it)
-FORMAT_VERSION = 5
+# model weighs artist evidence (a reader of an older version cannot load it); 6: and a network of the audio
+# alone, for songs by artists it does not know
+FORMAT_VERSION = 6
 # a version-1 model loads without fingerprints; versions 1 and 2 at temperature 1; up to 3 they hold genres_v2's
 # 15 genres and 13 features, and fill a missing cell with the middle of its training values
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 WEIGHTS, META, ARTISTS = "model.safetensors", "model.json", "artists.parquet"
 _SEEN_ROWS = "seen_row_fingerprints"  # the key of the fingerprints in model.safetensors (not a weight)
+_AUDIO = "audio_network."  # the prefix of the audio network's weights in model.safetensors
 
 # %% ../nbs/08_store.ipynb #af71f425
 @dataclass
@@ -51,6 +53,8 @@ class GenreModel:
     meta: dict  # the rest of model.json: metrics, training data, versions
     seen_rows: np.ndarray | None = None  # sorted fingerprints of its train and validation rows; None: unknown
     artists: ArtistTable | None = None  # its training songs' artists, when it weighs artist evidence
+    # with artists: a network of the audio alone, which scores the songs whose artists the table lacks
+    audio_network: GenreMLP | None = None
 
     @property
     def genres(self) -> list:
@@ -161,6 +165,11 @@ def save_model(model: GenreModel,
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in model.network.state_dict().items()}
         # stored as int64 (same bits): safetensors' torch side has no uint64 everywhere
+        if model.audio_network is not None:
+            if model.artists is None:
+                raise ValueError("an audio network is kept only beside an artist table (model.artists)")
+            state.update({_AUDIO + k: v.detach().cpu().contiguous()
+                          for k, v in model.audio_network.state_dict().items()})
         if model.seen_rows is not None:
             state[_SEEN_ROWS] = torch.from_numpy(
                 np.ascontiguousarray(model.seen_rows, dtype=np.uint64).view(np.int64))
@@ -172,7 +181,8 @@ def save_model(model: GenreModel,
                                            "sha256": sha256_file(tmp / ARTISTS),
                                            "artists": len(model.artists.counts),
                                            "prior": model.artists.prior.tolist(),
-                                           "strength": model.artists.strength}}
+                                           "strength": model.artists.strength,
+                                           "audio_network": model.audio_network is not None}}
         for written in tmp.iterdir():  # safetensors writes private files, unlike model.json beside them
             os.chmod(written, 0o666 & ~umask)
         meta = {**model.meta, "format": _MODEL_FORMAT, "format_version": FORMAT_VERSION,
@@ -273,6 +283,28 @@ def _check_preprocessor(pre: Preprocessor, meta_file: Path,
             refuse(f"the categories of '{name}' must be distinct whole numbers")
     return pre
 
+# %% ../nbs/08_store.ipynb #5617aefd
+def _network_from(state: dict, config: ModelConfig, preprocessor: Preprocessor, meta: dict,
+                  weights: Path,  # the file `state` was read from, for messages
+                  n_evidence: int = 0,  # inputs of artist evidence after the numeric features
+                 ) -> GenreMLP:
+    "The network of `config` with the weights of `state`, its temperature checked; `ModelError` if not."
+    network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities, len(meta["genres"]),
+                       bins=meta.get("bins"), n_evidence=n_evidence)
+    temperature = state.get("temperature")
+    # checked here, not left to load_state_dict, whose message would lose the name; a temperature far
+    # outside what training fits would turn every probability into NaN or 1/15
+    if temperature is None or temperature.numel() != 1:
+        raise ModelError(f"{weights}: corrupt model (temperature "
+                         f"{'missing' if temperature is None else f'of shape {tuple(temperature.shape)}'}"
+                         "; expected one number)")
+    low, high = TEMPERATURE_BOUNDS
+    if not low <= float(temperature) <= high:  # also refuses NaN
+        raise ModelError(f"{weights}: corrupt model (temperature {float(temperature):g}; "
+                         f"training keeps it within {low:g}-{high:g})")
+    network.load_state_dict({**state, "temperature": temperature.reshape(())}, strict=True)
+    return network
+
 # %% ../nbs/08_store.ipynb #ec829b2f
 def _read_model(directory: Path, device: torch.device | None = None) -> GenreModel:
     "One attempt of `load_model`: read and check the model in `directory`."
@@ -299,25 +331,16 @@ def _read_model(directory: Path, device: torch.device | None = None) -> GenreMod
                 artists = _read_artists((directory / ARTISTS).read_bytes(), meta, directory / ARTISTS)
             except (FileNotFoundError, IsADirectoryError):
                 raise ModelError(f"{directory / ARTISTS}: missing (the model weighs artist evidence)") from None
-        network = GenreMLP(config, len(preprocessor.continuous), preprocessor.cardinalities,
-                           len(meta["genres"]), bins=meta.get("bins"),
-                           n_evidence=0 if artists is None else len(meta["genres"]) + 1)
         # saved before models were calibrated: their probabilities are the raw ones
         if meta["format_version"] < 3:
             state.setdefault("temperature", torch.ones(()))
-        temperature = state.get("temperature")
-        # checked here, not left to load_state_dict, whose message would lose the name; a temperature far
-        # outside what training fits would turn every probability into NaN or 1/15
-        if temperature is None or temperature.numel() != 1:
-            raise ModelError(f"{weights}: corrupt model (temperature "
-                             f"{'missing' if temperature is None else f'of shape {tuple(temperature.shape)}'}"
-                             "; expected one number)")
-        low, high = TEMPERATURE_BOUNDS
-        if not low <= float(temperature) <= high:  # also refuses NaN
-            raise ModelError(f"{weights}: corrupt model (temperature {float(temperature):g}; "
-                             f"training keeps it within {low:g}-{high:g})")
-        state["temperature"] = temperature.reshape(())
-        network.load_state_dict(state, strict=True)
+        audio = None
+        if artists is not None and meta["artist_evidence"].get("audio_network"):
+            audio = _network_from({k.removeprefix(_AUDIO): v for k, v in state.items() if k.startswith(_AUDIO)},
+                                  config, preprocessor, meta, weights)
+            state = {k: v for k, v in state.items() if not k.startswith(_AUDIO)}
+        network = _network_from(state, config, preprocessor, meta, weights,
+                                n_evidence=0 if artists is None else len(meta["genres"]) + 1)
     except ModelError:
         raise
     except (SafetensorError, RuntimeError, TypeError, KeyError, ValueError) as e:
@@ -328,7 +351,9 @@ def _read_model(directory: Path, device: torch.device | None = None) -> GenreMod
     if _CHECKSUM in meta and _meta_checksum(meta) != meta[_CHECKSUM]:
         raise ModelError(f"{directory / META}: changed after it was saved (its checksum does not match its "
                          "contents); restore the file as saved, or retrain the model")
-    return GenreModel(network.to(device or pick_device()).eval(), preprocessor, config, meta, seen, artists)
+    device = device or pick_device()
+    return GenreModel(network.to(device).eval(), preprocessor, config, meta, seen, artists,
+                      None if audio is None else audio.to(device).eval())
 
 # %% ../nbs/08_store.ipynb #db361033
 def _save_in_progress(directory: Path) -> bool:

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from conftest import FEATURES_FILE, run_cli
 from songgenre.api import predict_genres, train_genre_model, training_splits, update_artists
@@ -63,11 +64,17 @@ def test_a_training_song_never_sees_its_own_genre():
     np.testing.assert_allclose(oof[:, -1], 0.0)
 
 
-def test_unknown_artists_get_the_prior_and_no_column_is_said_once(models):
-    _, catalog, informed, _ = models
+def test_unknown_artists_are_scored_by_audio_alone_and_no_column_is_said_once(models):
+    folder, catalog, informed, audio = models
+    # the audio network is the very network a model trained without artists has (same songs, same seed)
+    for name, weight in audio.network.state_dict().items():
+        torch.testing.assert_close(informed.audio_network.state_dict()[name], weight, rtol=0, atol=0)
     songs = catalog.drop(columns="genre").head(4).assign(artists=["nobody new", None, catalog["artists"][0], ""])
-    out = predict_genres(songs, informed)
+    out = predict_genres(songs, folder / "informed")  # as saved and loaded
     assert out["artist_known"].tolist() == [False, False, True, False]
+    alone = predict_genres(songs, audio)
+    unknown = ~out["artist_known"]
+    pd.testing.assert_frame_equal(out.loc[unknown, alone.columns], alone[unknown])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         blind = predict_genres(songs.drop(columns="artists"), informed)
