@@ -73,9 +73,11 @@ class Preprocessor:
             q = np.asarray(self.quantiles)
             refs = np.linspace(0, 1, q.shape[1])
             # averaging the interpolation up and down the quantiles puts tied values (many exact 0s) mid-way,
-            # as scikit-learn's QuantileTransformer does
-            u = np.column_stack([0.5 * (np.interp(x[:, j], q[j], refs)
-                                        - np.interp(-x[:, j], -q[j, ::-1], -refs[::-1]))
+            # as scikit-learn's QuantileTransformer does; where no quantiles tie, up and down agree, and one
+            # interpolation takes half the time of two (a third of a large prediction's preprocessing)
+            u = np.column_stack([np.interp(x[:, j], q[j], refs) if (np.diff(q[j]) > 0).all()
+                                 else 0.5 * (np.interp(x[:, j], q[j], refs)
+                                             - np.interp(-x[:, j], -q[j, ::-1], -refs[::-1]))
                                  for j in range(x.shape[1])])
             x_num = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
         # position among the training values, shifted by one so that an unseen or missing value gets 0
