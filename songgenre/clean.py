@@ -141,14 +141,25 @@ def split_tracks(songs: pd.DataFrame,  # cleaned songs; `track_key` is computed 
 
     Too few tracks to split leave validation and test empty."""
     keys = songs[by] if by in songs or by != "track_key" else track_keys(songs)
-    genres = songs.groupby(keys.to_numpy(), sort=False, observed=True)["genre"].agg(
-        lambda g: sorted(set(g), key=str))
-    tracks_per_genre = genres.explode().value_counts()
+    # each group's genres, sorted by name: one row per group and genre, groups in order of first appearance.
+    # Vectorised: a Python function per group took a minute for 400,000 songs
+    group, groups = pd.factorize(keys.to_numpy())
+    pairs = (pd.DataFrame({"group": group, "genre": songs["genre"].to_numpy(),
+                           "name": songs["genre"].astype(str).to_numpy()})
+             .drop_duplicates(["group", "genre"]).sort_values(["group", "name"], kind="stable"))
+    tracks_per_genre = pairs["genre"].value_counts()
     small = tracks_per_genre[tracks_per_genre < FEWEST_TRACKS_TO_SPLIT]
-    kept_in_train = genres.map(lambda g: any(x in small.index for x in g))
-    combos = genres[~kept_in_train].map(lambda g: "|".join(map(str, g)))
+    first = ~pairs["group"].duplicated().to_numpy()
+    kept_in_train = pairs["genre"].isin(small.index).groupby(pairs["group"].to_numpy()).any().to_numpy()
+    # a group's genres joined: its one genre for most, a Python join only for the groups of several
+    combos = pd.Series(pairs["name"].to_numpy()[first], index=groups, dtype=object)
+    several = pairs[pairs["group"].duplicated(keep=False).to_numpy()]
+    for g, names in several.groupby("group", sort=False)["name"]:
+        combos.iloc[g] = "|".join(names)
+    first_genre = pd.Series(pairs["name"].to_numpy()[first], index=groups, dtype=object)
+    combos, first_genre = combos[~kept_in_train], first_genre[~kept_in_train]
     frequent = combos.map(combos.value_counts()) >= 10
-    strata = combos.where(frequent, genres[~kept_in_train].str[0].astype(str))
+    strata = combos.where(frequent, first_genre)
     valid, test = [], []
     for stratify in (True, False):  # unstratified when a held-out side has fewer tracks than genres
         try:
@@ -159,9 +170,9 @@ def split_tracks(songs: pd.DataFrame,  # cleaned songs; `track_key` is computed 
             break
         except ValueError:  # too few tracks to split at all: all in train, which the caller refuses
             valid, test = [], []
-    side = pd.Series("train", index=genres.index)
+    side = pd.Series("train", index=groups)
     side.loc[valid], side.loc[test] = "valid", "test"
-    where = side.loc[keys.to_numpy()].to_numpy()
+    where = side.to_numpy()[group]
     return Splits(*(songs[where == s].reset_index(drop=True) for s in ("train", "valid", "test")),
                   train_only={str(g): int(n) for g, n in small.items()})
 
