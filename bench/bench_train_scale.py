@@ -73,12 +73,14 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
         data.unlink()
-    write_results(args.out, {
+    out = Path(args.out)  # earlier runs kept by hand as "before..." stay
+    kept = {k: v for k, v in json.loads(out.read_text()).items() if k.startswith("before")} if out.exists() else {}
+    write_results(out, {
         "what": f"songgenre train (our recipe, {args.epochs} epochs, no early stop) on labelled catalogs drawn "
                 "from genres_v2 with 1 % noise (each row its own track); wall seconds, peak resident memory, "
                 "seconds per epoch (mean of the epochs after the first) and the time before the first epoch "
                 "(reading, cleaning, splitting, preprocessing), on this machine",
-        "rows": rows})
+        "rows": rows, **kept})
 
 
 if __name__ == "__main__":

@@ -515,10 +515,10 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
                       "features of songs this model was trained or tuned on; metrics on those are optimistic "
                       "(model.json holds the held-out test metrics)", OptimisticMetricsWarning, stacklevel=2)
     per_column = songs[model.features].isna().sum()
+    proba = _genre_proba(model.network, x_num, x_cat, model.audio_network)
     return {"rows": int(len(songs)), "rows_seen_in_training": seen,
             "features_filled": {c: int(n) for c, n in per_column.items() if n}, **known,
-            **genre_metrics(y.numpy(), _genre_proba(model.network, x_num, x_cat, model.audio_network), model.genres,
-                            track_keys(songs).to_numpy())}
+            **genre_metrics(y.numpy(), proba, model.genres, track_keys(songs).to_numpy())}
 
 # %% ../nbs/09_api.ipynb #7c122b7d
 def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since training: an artist and a genre each
