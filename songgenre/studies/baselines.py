@@ -23,7 +23,7 @@ from sklearn.metrics import confusion_matrix
 from tqdm.auto import tqdm
 
 from ..clean import Splits, split_tracks
-from ..metrics import calibration_error, genre_metrics, reliability_bins
+from ..metrics import calibration_error, genre_metrics
 from ..model import ModelConfig, PreparedData, predict_proba, prepare_data, train_mlp
 from ..data import GENRES
 from ..schema import FEATURES

@@ -14,7 +14,6 @@ from scipy.stats import kruskal
 from sklearn.feature_selection import mutual_info_classif
 
 from ..clean import Splits, track_overlap
-from ..data import GENRES
 from ..schema import CATEGORICAL, FEATURES
 
 # %% ../../nbs/10_features.ipynb #9cf1a3c6
