@@ -197,12 +197,14 @@ def train_genre_model(
             raise ValueError("artist evidence is an input of a single MLP (k = 1); train a TabM ensemble with "
                              "artist_evidence=False")
         # first, as a model without artists would be trained: the same draws of the same seed, the same network
-        audio = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)
+        audio = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False,
+                          label="audio network")
         data_, table, evidence = add_artist_evidence(data_, splits, seed)
         evidence["audio_network"] = {"best_epoch": audio.best_epoch, "train_seconds": round(audio.seconds, 2)}
         audio = audio.model.cpu()
     # no learning curve here
-    result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False)
+    result = train_mlp(data_, config, seed=seed, progress=progress, train_accuracy=False,
+                       label="network of evidence" if table else None)
     scores = {part: genre_metrics(getattr(data_, part)[2].numpy(),
                                   _genre_proba(result.model, *getattr(data_, part)[:2], audio),
                                   genres, getattr(splits, part)["track_key"].to_numpy())

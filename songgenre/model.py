@@ -339,6 +339,7 @@ def train_mlp(data: PreparedData, config: ModelConfig,
               progress: bool | str = True,  # True: bar on a screen, lines in a log; or "bar"/"lines"/False
               device: torch.device | None = None,  # None: the GPU when one is present
               train_accuracy: bool = True,  # score a train sample each epoch, for learning curves
+              label: str | None = None,  # names the network in the progress (a model of artists trains two)
               ) -> TrainResult:
     "Train on data.train, early-stopping on data.valid; return the best-validation model and the history."
     device = device or pick_device()
@@ -370,7 +371,8 @@ def train_mlp(data: PreparedData, config: ModelConfig,
                     "bar" if sys.stderr.isatty() or "ipykernel" in sys.modules else "lines")
     if progress not in ("bar", "lines", False):
         raise ValueError(f"progress must be True, False, 'bar' or 'lines', got {progress!r}")
-    bar = tqdm(range(1, config.max_epochs + 1), desc="epochs", disable=progress != "bar", leave=False)
+    bar = tqdm(range(1, config.max_epochs + 1), desc=label or "epochs", disable=progress != "bar",
+               leave=False)
     for epoch in bar:
         model.train()
         order, total = torch.randperm(len(y), generator=shuffler).to(device), 0.0
@@ -395,9 +397,10 @@ def train_mlp(data: PreparedData, config: ModelConfig,
         history.append(row)
         bar.set_postfix(valid_accuracy=f"{row['valid_accuracy']:.4f}")
         if progress == "lines":
-            print(f"epoch {epoch}/{config.max_epochs}: train loss {row['train_loss']:.4f}, valid accuracy "
-                  f"{row['valid_accuracy']:.4f}, valid loss {row['valid_loss']:.4f}", file=sys.stderr,
-                  flush=True)
+            named = f"{label}: " if label else ""
+            print(f"{named}epoch {epoch}/{config.max_epochs}: train loss {row['train_loss']:.4f}, "
+                  f"valid accuracy {row['valid_accuracy']:.4f}, valid loss {row['valid_loss']:.4f}",
+                  file=sys.stderr, flush=True)
         if row["valid_accuracy"] > best:
             best, best_state, since_best = row["valid_accuracy"], copy.deepcopy(model.state_dict()), 0
         else:

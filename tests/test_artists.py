@@ -135,3 +135,14 @@ def test_a_table_adds_songs_to_a_copy():
     grown = table.add(pd.Series(["a", "c"]), np.array([1, 1]))
     assert grown.counts.loc["a"].tolist() == [1, 1] and grown.counts.loc["c"].tolist() == [0, 1]
     assert "c" not in table.counts.index
+
+
+def test_a_log_names_the_network_each_epoch_line_is_of(models, tmp_path, capsys):
+    _, catalog, _, _ = models
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_genre_model(catalog, tmp_path / "m", epochs=2, progress="lines")
+    lines = [line.split(":")[:2] for line in capsys.readouterr().err.splitlines() if "epoch " in line]
+    assert [" ".join(part.strip() for part in line) for line in lines] == [
+        "audio network epoch 1/2", "audio network epoch 2/2",
+        "network of evidence epoch 1/2", "network of evidence epoch 2/2"]
