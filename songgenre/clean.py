@@ -151,12 +151,12 @@ def split_tracks(songs: pd.DataFrame,  # cleaned songs; `track_key` is computed 
     small = tracks_per_genre[tracks_per_genre < FEWEST_TRACKS_TO_SPLIT]
     first = ~pairs["group"].duplicated().to_numpy()
     kept_in_train = pairs["genre"].isin(small.index).groupby(pairs["group"].to_numpy()).any().to_numpy()
-    # a group's genres joined: its one genre for most, a Python join only for the groups of several
-    combos = pd.Series(pairs["name"].to_numpy()[first], index=groups, dtype=object)
-    several = pairs[pairs["group"].duplicated(keep=False).to_numpy()]
-    for g, names in several.groupby("group", sort=False)["name"]:
-        combos.iloc[g] = "|".join(names)
     first_genre = pd.Series(pairs["name"].to_numpy()[first], index=groups, dtype=object)
+    # a group's genres joined: its one genre for most, a Python join only for the groups of several
+    several = pairs[pairs["group"].duplicated(keep=False).to_numpy()]
+    joined = {g: "|".join(names) for g, names in several.groupby("group", sort=False)["name"]}
+    combos = first_genre.copy()
+    combos.iloc[list(joined)] = list(joined.values())
     combos, first_genre = combos[~kept_in_train], first_genre[~kept_in_train]
     frequent = combos.map(combos.value_counts()) >= 10
     strata = combos.where(frequent, first_genre)
