@@ -80,9 +80,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench_scale.json"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000, 20_000_000])
-    parser.add_argument("--lightgbm-up-to", type=int, default=4_000_000,
-                        help="largest catalog LightGBM predicts (20 million songs take it over an hour here)")
+    parser.add_argument("--lightgbm-up-to", type=int, default=None,
+                        help="largest catalog LightGBM predicts (default: all; 20 million songs take it over an "
+                             "hour here)")
     args = parser.parse_args()
+    started = time.perf_counter()
     import joblib
     import lightgbm as lgb
     import torch
@@ -121,7 +123,7 @@ def main():
         ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o", work / "out.parquet"])
         row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"])}}
         print(f"{size:,} songs, ours: {row['ours']}", flush=True)
-        if size <= args.lightgbm_up_to:
+        if args.lightgbm_up_to is None or size <= args.lightgbm_up_to:
             trees = timed([sys.executable, work / "trees.py", work / "trees.joblib", catalog, work / "trees.npy"])
             row["lightgbm"] = {**trees, "songs_per_s": round(size / trees["seconds"])}
         if size == args.sizes[0]:  # CSV in and out, limited by parsing
@@ -143,7 +145,9 @@ def main():
                 "seconds and peak resident memory of each process, on this machine; the share of each "
                 "end-to-end rate in the network's own rate and in predict_genres' on a frame in memory",
         "model_alone_songs_per_s": round(model_rate), "predict_genres_in_memory_songs_per_s": round(frame_rate),
-        "rows": rows, **kept})
+        "rows": rows, "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                               capture_output=True, text=True).stdout.strip(),
+        "bench_seconds": round(time.perf_counter() - started), **kept})
 
 
 if __name__ == "__main__":
