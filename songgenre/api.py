@@ -420,9 +420,10 @@ def predict_genres(frame: pd.DataFrame,  # songs with the model's features; othe
 
 # %% ../nbs/09_api.ipynb #1cb365c5
 class _Progress:
-    "Songs done, songs per second and the time left (when the total is known), on stderr: a bar or a line a minute."
-    def __init__(self, total: int | None, show: bool = True, every: float = 60.0):
-        self.total, self.done, self.every = total, 0, every
+    "Songs done, songs per second and the time left, on stderr: a bar, or a line a minute in a log."
+    def __init__(self, total: int | None,  # the songs, when known ahead (Parquet metadata)
+                 show: bool = True, every: float = 60.0):
+        self.total, self.done, self.every, self.share = total, 0, every, None
         self.start = self.last = time.perf_counter()
         on_screen = sys.stderr is not None and (sys.stderr.isatty() or "ipykernel" in sys.modules)
         self.bar = tqdm(total=total, unit=" songs", unit_scale=True, desc="predict", file=sys.stderr,
@@ -432,16 +433,23 @@ class _Progress:
     def __enter__(self) -> "_Progress":
         return self
 
+    def read(self, share: float):
+        "The share of the input's bytes read with the next songs counted (a CSV): their total is estimated from it."
+        self.share = share
+
     def update(self, songs: int):
         "Count `songs` more songs done."
         self.done += songs
+        estimated = self.share is not None and self.total is None
+        total = max(self.done, round(self.done / self.share)) if estimated and self.share else self.total
+        self.bar.total = total
         self.bar.update(songs)
         now = time.perf_counter()
         if self.lines and now - self.last >= self.every:
             self.last, rate = now, self.done / (now - self.start)
-            left = f", about {(self.total - self.done) / rate:,.0f} s left" if self.total else ""
-            print(f"predict: {self.done:,}{f' of {self.total:,}' if self.total else ''} songs, "
-                  f"{rate:,.0f} songs/s{left}", file=sys.stderr, flush=True)
+            left = f", about {(total - self.done) / rate:,.0f} s left" if total else ""
+            of = f" of {'about ' if estimated else ''}{total:,}" if total else ""
+            print(f"predict: {self.done:,}{of} songs, {rate:,.0f} songs/s{left}", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc):
         self.bar.close()
@@ -459,12 +467,13 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     """Predict the genres of every song of a file, batch by batch, into `output`; return the songs written.
 
     Memory is bounded by `batch_rows`, not by the file. The output is `predict_genres`' on the whole table,
-    row for row (bit for bit when `batch_rows` is a multiple of `SCORING_ROWS`); it appears whole at the end, and a bad song anywhere (named by its row in the file) or a stop
-    leaves none (a previous output stays). Warnings are counted over the whole file and said once."""
+    row for row (bit for bit when `batch_rows` is a multiple of `SCORING_ROWS`); it appears whole at the
+    end, and a bad song anywhere (named by its row in the file) or a stop leaves none (a previous output
+    stays). Warnings are counted over the whole file and said once."""
     model, source = _model_from(model), table_name(songs)
     notes, done, total = _Notes(), 0, count_rows(songs)
     with TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown:
-        for batch in read_batches(songs, batch_rows):
+        for batch in read_batches(songs, batch_rows, on_read=shown.read):
             out, batch_notes = _predict_frame(batch, model, source, columns, invalid, first_row=done + 1,
                                               artist_column=artist_column)
             writer.write(out)

@@ -70,9 +70,42 @@ def _is_stream(status: os.stat_result) -> bool:
     return (stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode)
             or os.path.samestat(status, os.stat(os.devnull)))
 
+# %% ../nbs/01_tables.ipynb #1a8fa764
+def _spool(stream, name: str) -> tuple:
+    "(an unnamed temporary file holding all of `stream`, at its start; its first 10 and last 4 bytes)."
+    try:
+        spool = tempfile.TemporaryFile(prefix="songgenre-")
+    except OSError as e:
+        raise SongDataError(f"{name}: no temporary file to copy it to ({e.strerror or e}); set TMPDIR") from None
+    try:
+        while True:
+            try:
+                chunk = stream.read(1 << 20)
+            except OSError as e:
+                raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
+            if not chunk:
+                break
+            try:
+                spool.write(chunk)
+            except OSError as e:  # a full disk: say where, and how to choose another
+                raise SongDataError(f"{name}: cannot be copied to a temporary file in {tempfile.gettempdir()} "
+                                    f"({e.strerror or e}); set TMPDIR to a disk with room") from None
+        size = spool.tell()
+        if not size:
+            raise SongDataError(f"{name}: is empty")
+        spool.seek(0)
+        head = spool.read(10)
+        spool.seek(max(0, size - 4))
+        tail = spool.read(4)
+        spool.seek(0)
+        return spool, head, tail
+    except BaseException:
+        spool.close()
+        raise
+
 # %% ../nbs/01_tables.ipynb #19780e05
 def _open_table(path: str | Path) -> tuple:
-    "(file or bytes, whether it is Parquet, the CSV's compression, the name to show) for `read_table`."
+    "(the path, or a spool of standard input or a pipe; whether it is Parquet; the CSV's compression; its name)."
     # the kind is told by the first bytes, not the name: standard input has no name, and a Parquet file saved
     # as .csv, or a gzipped one without .gz, reads as what it is
     name = table_name(path)
@@ -90,7 +123,7 @@ def _open_table(path: str | Path) -> tuple:
         if status is not None and not stat.S_ISREG(status.st_mode) and not _is_stream(status):
             raise SongDataError(f"{name}: is a device, not a file or a pipe")
         buffer = getattr(sys.stdin, "buffer", None)  # a text-only stand-in (io.StringIO) has none
-        read = buffer.read if buffer is not None else lambda: sys.stdin.read().encode()
+        spool, head, tail = _spool(buffer if buffer is not None else io.BytesIO(sys.stdin.read().encode()), name)
     else:
         try:
             status = os.stat(path)
@@ -114,15 +147,13 @@ def _open_table(path: str | Path) -> tuple:
         # a pipe (`<(zcat songs.csv.gz)`) is read like standard input
         if not _is_stream(status):
             raise SongDataError(f"{name}: is a device, not a file or a pipe")
-        read = Path(path).read_bytes
-    # standard input or a pipe can be read once and has no size: read it whole, then tell its kind
-    try:
-        data = read()
-    except OSError as e:
-        raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
-    if not data:
-        raise SongDataError(f"{name}: is empty")
-    return io.BytesIO(data), *_table_kind(data[:10], data[-4:]), name
+        try:
+            stream = open(path, "rb")
+        except OSError as e:
+            raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
+        with stream:
+            spool, head, tail = _spool(stream, name)
+    return spool, *_table_kind(head, tail), name
 
 # %% ../nbs/01_tables.ipynb #44330582
 def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
@@ -171,7 +202,7 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
             # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
             header = pd.read_csv(source, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
             refuse_duplicate_columns(header, path)
-            if isinstance(source, io.BytesIO):
+            if not isinstance(source, Path):  # a spool, read again from its start
                 source.seek(0)
             frame = pd.read_csv(source, compression=compression, **_csv_options(header))
     except SongDataError:
@@ -182,6 +213,9 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
             ImportError) as e:
         # EOFError and zlib.error: a truncated or damaged .gz; ImportError: .zst without the zstandard package
         raise _unreadable(e, path, parquet) from None
+    finally:
+        if not isinstance(source, Path):
+            source.close()
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise SongDataError(f"{path}: has a header but no rows")
@@ -201,6 +235,7 @@ def _parquet_set(path: str | Path) -> list[str]:
 # %% ../nbs/01_tables.ipynb #66aa3df6
 def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input), a folder or glob of Parquet
                  batch_rows: int = 100_000,  # rows per batch (the last may have fewer)
+                 on_read=None,  # called after each batch of a CSV with the share of its bytes read (0-1]
                 ) -> "Iterator[pd.DataFrame]":
     "The table at `path` in batches of `batch_rows` rows, each read as `read_table` reads a whole table."
     import pandas as pd
@@ -221,20 +256,27 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
             for batch in pq.ParquetFile(source, pre_buffer=False).iter_batches(batch_size=batch_rows):
                 yield _steady_types(batch.to_pandas())
             return
-        header = pd.read_csv(source, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
-        refuse_duplicate_columns(header, name)
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
-        options = _csv_options(header)
-        with pd.read_csv(source, chunksize=batch_rows, compression=compression, **options) as parts:
-            for part in parts:
-                part.columns = [str(c).strip() for c in part.columns]
-                yield _steady_types(part.reset_index(drop=True))
+        # a CSV is read through a file object of ours (a spool already is one): where it stands tells the
+        # share read, by compressed bytes for a compressed one
+        with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
+            header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
+            refuse_duplicate_columns(header, name)
+            file.seek(0)
+            size, options = os.fstat(file.fileno()).st_size, _csv_options(header)
+            with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
+                for part in parts:
+                    part.columns = [str(c).strip() for c in part.columns]
+                    if on_read is not None:
+                        on_read(min(file.tell() / size, 1.0))
+                    yield _steady_types(part.reset_index(drop=True))
     except pd.errors.EmptyDataError:
         raise SongDataError(f"{name}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error,
             ImportError) as e:
         raise _unreadable(e, name, parquet) from None
+    finally:
+        if not isinstance(source, Path):
+            source.close()
 
 # %% ../nbs/01_tables.ipynb #ff7b533b
 def count_rows(path: str | Path) -> int | None:

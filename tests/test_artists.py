@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from conftest import FEATURES_FILE, run_cli
-from songgenre.api import predict_genres, train_genre_model, training_splits, update_artists
+from songgenre.api import predict_file, predict_genres, train_genre_model, training_splits, update_artists
 from songgenre.artists import STRENGTHS, ArtistTable, artist_counts, out_of_fold_evidence
+from songgenre.model import SCORING_ROWS
 from songgenre.schema import ModelError
 from songgenre.store import load_model
 
@@ -83,6 +84,22 @@ def test_unknown_artists_are_scored_by_audio_alone_and_no_column_is_said_once(mo
     assert len(said) == 1 and "4 songs" in said[0]
     # an empty partition (Dask's meta) has the column too
     assert "artist_known" in predict_genres(songs.iloc[:0], informed).columns
+
+
+def test_a_file_of_known_and_unknown_artists_is_scored_in_batches_as_in_one_frame(models, tmp_path):
+    folder, catalog, _, _ = models
+    # every batch mixes the two networks' songs, each network scoring its own rows: a song's genres must not
+    # depend on the batch it came in nor on its neighbours
+    rows = 2 * SCORING_ROWS + 700
+    songs = pd.concat([catalog.drop(columns="genre")] * (rows // len(catalog) + 1), ignore_index=True).head(rows)
+    songs.loc[songs.index % 3 == 0, "artists"] = "someone new"
+    songs.to_parquet(tmp_path / "songs.parquet", index=False, row_group_size=5000)
+    expected = predict_genres(pd.read_parquet(tmp_path / "songs.parquet"), folder / "informed")
+    assert 0.6 < expected["artist_known"].mean() < 0.7
+    written = predict_file(tmp_path / "songs.parquet", tmp_path / "out.parquet", folder / "informed",
+                           batch_rows=SCORING_ROWS, progress=False)
+    assert written == rows
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected)  # bit for bit
 
 
 def test_split_by_artist_keeps_every_artist_on_one_side(models):
