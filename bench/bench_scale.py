@@ -66,6 +66,11 @@ def best_seconds(run, times: int = 3) -> float:
     return best
 
 
+WHAT = ("songgenre predict (Parquet in, Parquet out; and CSV for the smallest) and LightGBM's predict "
+        "(300 trees, batches of 98,304 songs) on catalogs drawn from genres_v2 with 1 % noise; wall seconds and "
+        "peak resident memory of each process, on this machine; the share of each end-to-end rate in the "
+        "network's own rate and in predict_genres' on a frame in memory")
+
 LIGHTGBM_PREDICT = """
 import sys, joblib, numpy as np, pyarrow.parquet as pq
 booster, features = joblib.load(sys.argv[1])
@@ -116,39 +121,44 @@ def main():
     frame_rate = len(frame) / best_seconds(lambda: predict_genres(frame, model))
     print(f"predict_genres on a frame in memory: {frame_rate:,.0f} songs/s", flush=True)
 
+    out = Path(args.out)
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    kept = {k: v for k, v in earlier.items() if k.startswith("before")}  # the figures of older code
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+
+    def save(rows: list, complete: bool):
+        "Write the results so far (after every size: a run stopped half-way keeps what it measured)."
+        for row in rows:  # the end-to-end rate against each ceiling
+            row["ours"]["share_of_network_rate"] = round(row["ours"]["songs_per_s"] / model_rate, 3)
+            row["ours"]["share_of_in_memory_rate"] = round(row["ours"]["songs_per_s"] / frame_rate, 3)
+        write_results(out, {
+            "what": WHAT, "model_alone_songs_per_s": round(model_rate),
+            "predict_genres_in_memory_songs_per_s": round(frame_rate),
+            "rows": rows, "commit": commit, "bench_seconds": round(time.perf_counter() - started),
+            "complete": complete, **kept})
+
     rows = []
     for size in args.sizes:
         catalog = work / f"catalog_{size}.parquet"
         make_catalog(catalog_songs, size, catalog)
-        ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o", work / "out.parquet"])
+        ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o",
+                      work / "out.parquet"])
         row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"])}}
         print(f"{size:,} songs, ours: {row['ours']}", flush=True)
-        if args.lightgbm_up_to is None or size <= args.lightgbm_up_to:
-            trees = timed([sys.executable, work / "trees.py", work / "trees.joblib", catalog, work / "trees.npy"])
-            row["lightgbm"] = {**trees, "songs_per_s": round(size / trees["seconds"])}
+        rows.append(row)
+        save(rows, complete=False)
         if size == args.sizes[0]:  # CSV in and out, limited by parsing
             pq.read_table(catalog).to_pandas().to_csv(work / "catalog.csv", index=False)
             csv = timed([BIN / "songgenre", "predict", "--model", work / "model", work / "catalog.csv",
                          "-o", work / "out.csv"])
             row["ours_csv"] = {**csv, "songs_per_s": round(size / csv["seconds"])}
-        rows.append(row)
+        if args.lightgbm_up_to is None or size <= args.lightgbm_up_to:
+            trees = timed([sys.executable, work / "trees.py", work / "trees.joblib", catalog, work / "trees.npy"])
+            row["lightgbm"] = {**trees, "songs_per_s": round(size / trees["seconds"])}
         print(json.dumps(row), flush=True)
+        save(rows, complete=size == args.sizes[-1])
         catalog.unlink()
-    for row in rows:  # the end-to-end rate against each ceiling
-        row["ours"]["share_of_network_rate"] = round(row["ours"]["songs_per_s"] / model_rate, 3)
-        row["ours"]["share_of_in_memory_rate"] = round(row["ours"]["songs_per_s"] / frame_rate, 3)
-    out = Path(args.out)
-    kept = {k: v for k, v in json.loads(out.read_text()).items() if k.startswith("before")} if out.exists() else {}
-    write_results(out, {
-        "what": "songgenre predict (Parquet in, Parquet out; and CSV for the smallest) and LightGBM's predict "
-                "(300 trees, batches of 98,304 songs) on catalogs drawn from genres_v2 with 1 % noise; wall "
-                "seconds and peak resident memory of each process, on this machine; the share of each "
-                "end-to-end rate in the network's own rate and in predict_genres' on a frame in memory",
-        "model_alone_songs_per_s": round(model_rate), "predict_genres_in_memory_songs_per_s": round(frame_rate),
-        "rows": rows, "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                               capture_output=True, text=True).stdout.strip(),
-        "bench_seconds": round(time.perf_counter() - started), **kept})
-
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ __all__ = ['PREDICTION_COLUMNS', 'add_artist_evidence', 'train_genre_model', 'tr
            'predict_genres', 'predict_file', 'evaluate_model', 'update_artists']
 
 # %% ../nbs/09_api.ipynb #a408a3fd
+import contextlib
 import functools
 import hashlib
 import os
@@ -433,8 +434,8 @@ class _Progress:
     def __enter__(self) -> "_Progress":
         return self
 
-    def read(self, share: float):
-        "The share of the input's bytes read with the next songs counted (a CSV): their total is estimated from it."
+    def share_read(self, share: float):
+        "The share of the input read with the next songs counted: the total is estimated from it when unknown."
         self.share = share
 
     def update(self, songs: int):
@@ -472,8 +473,10 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     stays). Warnings are counted over the whole file and said once."""
     model, source = _model_from(model), table_name(songs)
     notes, done, total = _Notes(), 0, count_rows(songs)
-    with TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown:
-        for batch in read_batches(songs, batch_rows, on_read=shown.read):
+    with (TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown,
+          contextlib.closing(read_batches(songs, batch_rows, on_read=shown.share_read)) as batches):
+        # closing: a bad batch closes the reader (and a spooled standard input) now, not when collected
+        for batch in batches:
             out, batch_notes = _predict_frame(batch, model, source, columns, invalid, first_row=done + 1,
                                               artist_column=artist_column)
             writer.write(out)

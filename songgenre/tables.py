@@ -23,7 +23,7 @@ import threading
 import time
 import errno
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,8 +71,8 @@ def _is_stream(status: os.stat_result) -> bool:
             or os.path.samestat(status, os.stat(os.devnull)))
 
 # %% ../nbs/01_tables.ipynb #1a8fa764
-def _spool(stream, name: str) -> tuple:
-    "(an unnamed temporary file holding all of `stream`, at its start; its first 10 and last 4 bytes)."
+def _spool(stream, name: str):
+    "An unnamed temporary file holding all of `stream` (standard input or a pipe), back at its start."
     try:
         spool = tempfile.TemporaryFile(prefix="songgenre-")
     except OSError as e:
@@ -87,25 +87,32 @@ def _spool(stream, name: str) -> tuple:
                 break
             try:
                 spool.write(chunk)
+                if len(chunk) < 1 << 20:  # the last one: written out here, where a full disk is said
+                    spool.flush()
             except OSError as e:  # a full disk: say where, and how to choose another
-                raise SongDataError(f"{name}: cannot be copied to a temporary file in {tempfile.gettempdir()} "
-                                    f"({e.strerror or e}); set TMPDIR to a disk with room") from None
-        size = spool.tell()
-        if not size:
+                raise SongDataError(f"{name}: cannot be copied to a temporary file in "
+                                    f"{tempfile.gettempdir()} ({e.strerror or e}); set TMPDIR to a disk "
+                                    "with room") from None
+        if not spool.tell():
             raise SongDataError(f"{name}: is empty")
         spool.seek(0)
-        head = spool.read(10)
-        spool.seek(max(0, size - 4))
-        tail = spool.read(4)
-        spool.seek(0)
-        return spool, head, tail
+        return spool
     except BaseException:
         spool.close()
         raise
 
+# %% ../nbs/01_tables.ipynb #c28aeffd
+def _head_and_tail(file) -> tuple[bytes, bytes]:
+    "The first 10 and last 4 bytes of a seekable binary file, which is left at its start."
+    head = file.read(10)
+    file.seek(-min(4, file.seek(0, os.SEEK_END)), os.SEEK_END)
+    tail = file.read(4)
+    file.seek(0)
+    return head, tail
+
 # %% ../nbs/01_tables.ipynb #19780e05
 def _open_table(path: str | Path) -> tuple:
-    "(the path, or a spool of standard input or a pipe; whether it is Parquet; the CSV's compression; its name)."
+    "(its path, or an open file for standard input or a pipe; whether it is Parquet; a CSV's compression; name)."
     # the kind is told by the first bytes, not the name: standard input has no name, and a Parquet file saved
     # as .csv, or a gzipped one without .gz, reads as what it is
     name = table_name(path)
@@ -122,8 +129,11 @@ def _open_table(path: str | Path) -> tuple:
         # `- < /dev/zero`
         if status is not None and not stat.S_ISREG(status.st_mode) and not _is_stream(status):
             raise SongDataError(f"{name}: is a device, not a file or a pipe")
-        buffer = getattr(sys.stdin, "buffer", None)  # a text-only stand-in (io.StringIO) has none
-        spool, head, tail = _spool(buffer if buffer is not None else io.BytesIO(sys.stdin.read().encode()), name)
+        if status is not None and stat.S_ISREG(status.st_mode):  # `- < songs.csv`: read where it lies
+            file = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        else:
+            buffer = getattr(sys.stdin, "buffer", None)  # a text-only stand-in (io.StringIO) has none
+            file = _spool(buffer if buffer is not None else io.BytesIO(sys.stdin.read().encode()), name)
     else:
         try:
             status = os.stat(path)
@@ -136,9 +146,7 @@ def _open_table(path: str | Path) -> tuple:
         if stat.S_ISREG(status.st_mode):
             try:
                 with open(path, "rb") as file:
-                    head = file.read(10)
-                    file.seek(-min(4, status.st_size), os.SEEK_END)
-                    tail = file.read(4)
+                    head, tail = _head_and_tail(file)
             except OSError as e:
                 raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
             if not head:
@@ -152,8 +160,12 @@ def _open_table(path: str | Path) -> tuple:
         except OSError as e:
             raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
         with stream:
-            spool, head, tail = _spool(stream, name)
-    return spool, *_table_kind(head, tail), name
+            file = _spool(stream, name)
+    head, tail = _head_and_tail(file)
+    if not head:  # standard input from an empty file
+        file.close()
+        raise SongDataError(f"{name}: is empty")
+    return file, *_table_kind(head, tail), name
 
 # %% ../nbs/01_tables.ipynb #44330582
 def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
@@ -235,7 +247,7 @@ def _parquet_set(path: str | Path) -> list[str]:
 # %% ../nbs/01_tables.ipynb #66aa3df6
 def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input), a folder or glob of Parquet
                  batch_rows: int = 100_000,  # rows per batch (the last may have fewer)
-                 on_read=None,  # called after each batch of a CSV with the share of its bytes read (0-1]
+                 on_read: Callable[[float], None] | None = None,  # told the share of a file read, each batch
                 ) -> "Iterator[pd.DataFrame]":
     "The table at `path` in batches of `batch_rows` rows, each read as `read_table` reads a whole table."
     import pandas as pd
@@ -251,13 +263,17 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
         return
     source, parquet, compression, name = _open_table(path)
     try:
-        if parquet:
+        if parquet:  # its share by rows, from its metadata
             import pyarrow.parquet as pq
-            for batch in pq.ParquetFile(source, pre_buffer=False).iter_batches(batch_size=batch_rows):
+            table, done = pq.ParquetFile(source, pre_buffer=False), 0
+            for batch in table.iter_batches(batch_size=batch_rows):
+                done += batch.num_rows
+                if on_read is not None and table.metadata.num_rows:
+                    on_read(done / table.metadata.num_rows)
                 yield _steady_types(batch.to_pandas())
             return
-        # a CSV is read through a file object of ours (a spool already is one): where it stands tells the
-        # share read, by compressed bytes for a compressed one
+        # a CSV is read through a file object of ours (standard input already is one): where it stands tells
+        # the share read, by compressed bytes for a compressed one
         with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
             header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
             refuse_duplicate_columns(header, name)
@@ -266,7 +282,7 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
             with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
                 for part in parts:
                     part.columns = [str(c).strip() for c in part.columns]
-                    if on_read is not None:
+                    if on_read is not None and size:  # a file of /proc says 0 bytes
                         on_read(min(file.tell() / size, 1.0))
                     yield _steady_types(part.reset_index(drop=True))
     except pd.errors.EmptyDataError:

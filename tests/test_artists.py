@@ -91,7 +91,8 @@ def test_a_file_of_known_and_unknown_artists_is_scored_in_batches_as_in_one_fram
     # every batch mixes the two networks' songs, each network scoring its own rows: a song's genres must not
     # depend on the batch it came in nor on its neighbours
     rows = 2 * SCORING_ROWS + 700
-    songs = pd.concat([catalog.drop(columns="genre")] * (rows // len(catalog) + 1), ignore_index=True).head(rows)
+    copies = rows // len(catalog) + 1
+    songs = pd.concat([catalog.drop(columns="genre")] * copies, ignore_index=True).head(rows)
     songs.loc[songs.index % 3 == 0, "artists"] = "someone new"
     songs.to_parquet(tmp_path / "songs.parquet", index=False, row_group_size=5000)
     expected = predict_genres(pd.read_parquet(tmp_path / "songs.parquet"), folder / "informed")
