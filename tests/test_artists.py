@@ -1,5 +1,5 @@
-"""Artist evidence: the genres of an artist's other songs as an input, honest in training, kept with the model,
-growing without retraining, and bad input refused in one line."""
+"""Artist evidence: the genres of an artist's other songs as an input, honest in training, kept with the
+model, growing without retraining, and bad input refused in one line."""
 import shutil
 import warnings
 
@@ -17,7 +17,7 @@ from songgenre.store import load_model
 
 
 def catalog_with_artists(rows: int = 3000, seed: int = 3) -> pd.DataFrame:
-    "genres_v2 songs credited to artists who each record in one genre (as most do), some of them with a guest."
+    "genres_v2 songs credited to artists who each keep to one genre (as most do), some with a guest."
     songs = pd.read_csv(FEATURES_FILE, index_col=0).sample(rows, random_state=seed).reset_index(drop=True)
     number = np.random.default_rng(seed).integers(0, 25, rows)
     songs["artists"] = songs["genre"].str.replace(" ", "") + "-" + number.astype(str)
@@ -44,7 +44,8 @@ def test_evidence_is_learned_and_kept_with_the_model(models):
     assert evidence["known_artist_share"]["test"] > 0.9  # 25 artists a genre: nearly every one is known
     # artists who keep to one genre tell it: far above the audio alone on the same split
     assert informed.meta["metrics"]["test"]["accuracy"] > audio.meta["metrics"]["test"]["accuracy"] + 0.1
-    assert (folder / "informed" / "artists.parquet").is_file() and not (folder / "audio" / "artists.parquet").exists()
+    assert ((folder / "informed" / "artists.parquet").is_file()
+            and not (folder / "audio" / "artists.parquet").exists())
     reloaded = load_model(folder / "informed")
     pd.testing.assert_frame_equal(reloaded.artists.counts, informed.artists.counts, check_names=False)
     test = training_splits(catalog, 0).test
@@ -70,7 +71,8 @@ def test_unknown_artists_are_scored_by_audio_alone_and_no_column_is_said_once(mo
     # the audio network is the very network a model trained without artists has (same songs, same seed)
     for name, weight in audio.network.state_dict().items():
         torch.testing.assert_close(informed.audio_network.state_dict()[name], weight, rtol=0, atol=0)
-    songs = catalog.drop(columns="genre").head(4).assign(artists=["nobody new", None, catalog["artists"][0], ""])
+    songs = catalog.drop(columns="genre").head(4).assign(
+        artists=["nobody new", None, catalog["artists"][0], ""])
     out = predict_genres(songs, folder / "informed")  # as saved and loaded
     assert out["artist_known"].tolist() == [False, False, True, False]
     alone = predict_genres(songs, audio)
@@ -141,7 +143,8 @@ def test_bad_artist_input_is_one_line_and_exit_2(models, tmp_path):
     table = pd.read_parquet(tmp_path / "swapped" / "artists.parquet")
     table.iloc[0, 1] += 1
     table.to_parquet(tmp_path / "swapped" / "artists.parquet")
-    swapped = run_cli("predict", "--model", tmp_path / "swapped", folder / "catalog.csv", "-o", tmp_path / "p.csv")
+    swapped = run_cli("predict", "--model", tmp_path / "swapped", folder / "catalog.csv",
+                      "-o", tmp_path / "p.csv")
     assert swapped.returncode == 2 and "artists.parquet: does not match its model" in swapped.stderr
     assert not (tmp_path / "p.csv").exists()
     with pytest.raises(ModelError, match="does not match its model"):

@@ -74,7 +74,8 @@ def test_predict_and_evaluate_read_the_catalog_as_train_did(catalog):
     predicted = run_cli("predict", "--model", folder / "model", folder / "new.csv", "--column",
                         "duration_ms=length", "-o", folder / "out.csv")
     assert predicted.returncode == 0, predicted.stderr
-    assert predicted.stderr.count("songgenre: warning:") == 1 and "features_filled counts them per song" in predicted.stderr
+    assert (predicted.stderr.count("songgenre: warning:") == 1
+            and "features_filled counts them per song" in predicted.stderr)
     out = pd.read_csv(folder / "out.csv")
     assert list(out.columns[:len(new.columns)]) == list(new.columns)
     assert set(out["predicted_genre"]) <= set(frame["style"])
@@ -94,15 +95,19 @@ def test_predict_and_evaluate_read_the_catalog_as_train_did(catalog):
 
 
 BAD_CATALOGS = [
-    ("no such label column", ["--genre-column", "genre"], None, "no genre column 'genre'; columns found: 'Track Name'"),
-    ("one genre", ["--genre-column", "style"], lambda f: f.assign(style=7), "songs of at least 2 genres are needed"),
+    ("no such label column", ["--genre-column", "genre"], None,
+     "no genre column 'genre'; columns found: 'Track Name'"),
+    ("one genre", ["--genre-column", "style"], lambda f: f.assign(style=7),
+     "songs of at least 2 genres are needed"),
     ("a mapping to no column", ["--genre-column", "style", "--column", "duration_ms=Length (ms)"], None,
      "no column 'Length (ms)' (mapped to 'duration_ms')"),
-    ("a mapping of no feature", ["--genre-column", "style", "--column", "bpm=Tempo"], None, "cannot map 'bpm': not a feature"),
+    ("a mapping of no feature", ["--genre-column", "style", "--column", "bpm=Tempo"], None,
+     "cannot map 'bpm': not a feature"),
     ("two columns for one feature", ["--genre-column", "style"], lambda f: f.assign(ENERGY=0.5),
      "columns 'Energy' and 'ENERGY' both name 'energy'"),
     ("a song with no feature", ["--genre-column", "style"],
-     lambda f: f.assign(**{c: f[c].where(f.index != 4) for c in f.columns[3:]}), "every feature is missing in row 5"),
+     lambda f: f.assign(**{c: f[c].where(f.index != 4) for c in f.columns[3:]}),
+     "every feature is missing in row 5"),
     ("text in a feature", ["--genre-column", "style"], lambda f: f.astype({"Tempo": object}).assign(
         Tempo=lambda g: g["Tempo"].where(g.index != 2, "fast")), "column 'tempo' has text in row 3"),
 ]
@@ -112,9 +117,11 @@ BAD_CATALOGS = [
 def test_a_bad_catalog_is_one_line_and_no_model(case, options, damage, message, tmp_path):
     frame = catalog_frame(200)
     (damage(frame) if damage else frame).to_csv(tmp_path / "bad.csv", index=False)
-    result = run_cli("train", "--data", tmp_path / "bad.csv", "--out", tmp_path / "m", "--epochs", "1", *options)
+    result = run_cli("train", "--data", tmp_path / "bad.csv", "--out", tmp_path / "m", "--epochs", "1",
+                     *options)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"songgenre: error: {tmp_path / 'bad.csv'}: ") and message in result.stderr
+    assert (result.stderr.startswith(f"songgenre: error: {tmp_path / 'bad.csv'}: ")
+            and message in result.stderr)
     assert result.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
 
 
@@ -126,7 +133,8 @@ def test_invalid_values_are_refused_or_filled_when_asked(catalog, tmp_path):
     options = ["predict", "--model", folder / "model", tmp_path / "odd.csv", "--column", "duration_ms=length",
                "-o", tmp_path / "out.csv"]
     refused = run_cli(*options)
-    assert refused.returncode == 2 and "has text in row 4" in refused.stderr and not (tmp_path / "out.csv").exists()
+    assert (refused.returncode == 2 and "has text in row 4" in refused.stderr
+            and not (tmp_path / "out.csv").exists())
     odd.loc[3, "Tempo"] = 120.0  # only the impossible energy now
     odd.to_csv(tmp_path / "odd.csv", index=False)
     out_of_range = run_cli(*options)
@@ -148,7 +156,8 @@ def test_public_layouts_load_without_options(tmp_path):
     songs = pd.read_csv(FEATURES_FILE, index_col=0).sample(1500, random_state=2).reset_index(drop=True)
     layout = songs.drop(columns="genre").assign(
         track_genre=songs["genre"], key=songs["key"].map(lambda k: PITCHES[k] if k >= 0 else ""),
-        mode=songs["mode"].map({1: "Major", 0: "Minor"}), time_signature=songs["time_signature"].map("{}/4".format),
+        mode=songs["mode"].map({1: "Major", 0: "Minor"}),
+        time_signature=songs["time_signature"].map("{}/4".format),
         duration_ms=songs["duration_ms"] / 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FilledValuesWarning)
@@ -189,7 +198,8 @@ def test_a_model_saved_before_catalogs_loads_and_fills_gaps(model_dir, tmp_path)
     meta.pop("checksum")
     for key in ("fill", "indicators"):
         meta["preprocessor"].pop(key)
-    (old / META).write_text(json.dumps({**meta, "format_version": 3, "weights_sha256": sha256_file(old / WEIGHTS)}))
+    (old / META).write_text(json.dumps({**meta, "format_version": 3,
+                                        "weights_sha256": sha256_file(old / WEIGHTS)}))
     loaded = load_model(old)
     assert loaded.genres == GENRES and loaded.features == FEATURES
     songs = pd.read_csv(FEATURES_FILE, index_col=0).head(30).drop(columns="genre")

@@ -68,13 +68,18 @@ BAD_INPUTS = [
     ("empty file", "", r"file is empty"),
     ("header only", "danceability,energy\n", r"has a header but no rows"),
     ("missing column", lambda f: f.drop(columns="tempo"), r"missing column 'tempo'"),
-    ("misnamed column", lambda f: f.rename(columns={"energy": "enegry"}), r"missing column 'energy' \(found 'enegry': misnamed\?\)"),
-    ("text in a numeric column", lambda f: f.astype({"loudness": object}).assign(loudness=lambda g: g["loudness"].where(g.index != 4, "loud")),
+    ("misnamed column", lambda f: f.rename(columns={"energy": "enegry"}),
+     r"missing column 'energy' \(found 'enegry': misnamed\?\)"),
+    ("text in a numeric column", lambda f: f.astype({"loudness": object}).assign(
+        loudness=lambda g: g["loudness"].where(g.index != 4, "loud")),
      r"column 'loudness' has text in row 5 \(e\.g\. 'loud'\)"),
-    ("every feature missing", lambda f: f.assign(**{c: (lambda g, c=c: g[c].where(g.index != 2)) for c in FEATURES}),
+    ("every feature missing",
+     lambda f: f.assign(**{c: (lambda g, c=c: g[c].where(g.index != 2)) for c in FEATURES}),
      r"every feature is missing in row 3"),
-    ("unknown genre", lambda f: f.assign(genre=lambda g: g["genre"].where(g.index != 0, "Polka")), r"column 'genre' has unknown genres in row 1"),
-    ("fraction in key", lambda f: f.assign(key=lambda g: g["key"].astype(float).where(g.index != 1, 2.5)), r"column 'key' must hold whole numbers; fractions in row 2"),
+    ("unknown genre", lambda f: f.assign(genre=lambda g: g["genre"].where(g.index != 0, "Polka")),
+     r"column 'genre' has unknown genres in row 1"),
+    ("fraction in key", lambda f: f.assign(key=lambda g: g["key"].astype(float).where(g.index != 1, 2.5)),
+     r"column 'key' must hold whole numbers; fractions in row 2"),
 ]
 
 
@@ -93,7 +98,8 @@ def test_bad_input_gets_one_clear_error(case, damage, message, small_csv, tmp_pa
 
 
 def test_missing_cells_load_as_missing_values(small_csv):
-    songs = load_songs(small_csv(lambda f: f.assign(valence=lambda g: g["valence"].where(~g.index.isin([2, 7])))))
+    songs = load_songs(small_csv(lambda f: f.assign(
+        valence=lambda g: g["valence"].where(~g.index.isin([2, 7])))))
     assert songs["valence"].isna().tolist()[:8] == [False, False, True, False, False, False, False, True]
     assert songs.attrs["missing_cells"] == {"valence": 2}
 
@@ -101,7 +107,8 @@ def test_missing_cells_load_as_missing_values(small_csv):
 def test_contract_names_column_check_and_rows():
     songs = load_songs(RAW_SAMPLE).head(5)
     songs.loc[3, "danceability"] = 1.5
-    with pytest.raises(SongDataError, match=r"column 'danceability' is out of range \(at least 0, at most 1\) in row 4"):
+    with pytest.raises(SongDataError,
+                       match=r"column 'danceability' is out of range \(at least 0, at most 1\) in row 4"):
         check_songs(songs, "sample")
 
 
@@ -113,7 +120,8 @@ def test_split_by_track_for_several_seeds():
         assert track_overlap(splits) == 0
         assert genre_share_gap(splits, songs) < 1.0
         sizes = splits.sizes()
-        assert abs(sizes["train"] / len(songs) - 0.70) < 0.02 and abs(sizes["test"] / len(songs) - 0.15) < 0.01
+        assert (abs(sizes["train"] / len(songs) - 0.70) < 0.02
+                and abs(sizes["test"] / len(songs) - 0.15) < 0.01)
 
 
 def test_download_uses_kagglehub_when_nothing_is_found(tmp_path, monkeypatch):

@@ -38,7 +38,8 @@ def songs_in(tmp_path):
 
 def test_saved_model_round_trip_gives_identical_predictions(model_dir, model, tmp_path):
     meta = json.loads((model_dir / META).read_text())
-    assert meta["features"] == FEATURES and meta["genres"] == GENRES and meta["package_version"] == songgenre.__version__
+    assert (meta["features"] == FEATURES and meta["genres"] == GENRES
+            and meta["package_version"] == songgenre.__version__)
     assert len(meta["training_data"]["sha256"]) == 64 and {"valid", "test"} <= set(meta["metrics"])
     frame = pd.read_csv(FEATURES_FILE, index_col=0, nrows=50)
     first = songgenre.predict_genres(frame, model)
@@ -51,10 +52,12 @@ def test_predictions_keep_rows_ids_and_extra_columns(model, songs_in):
     frame, _ = songs_in
     out = songgenre.predict_genres(frame, model)
     assert len(out) == len(frame) and list(out["id"]) == list(frame["id"])
-    assert list(out["curator_note"]) == list(frame["curator_note"]) and list(out["song_name"].fillna("")) == list(frame["song_name"].fillna(""))
+    assert (list(out["curator_note"]) == list(frame["curator_note"])
+            and list(out["song_name"].fillna("")) == list(frame["song_name"].fillna("")))
     probs = out[["probability_1", "probability_2", "probability_3"]].to_numpy()
     assert (np.diff(probs, axis=1) <= 1e-12).all() and (probs.sum(1) <= 1 + 1e-9).all()
-    assert (out["predicted_genre"] == out["genre_1"]).all() and np.allclose(out["predicted_probability"], out["probability_1"])
+    assert ((out["predicted_genre"] == out["genre_1"]).all()
+            and np.allclose(out["predicted_probability"], out["probability_1"]))
     assert set(out["predicted_genre"]) <= set(GENRES)
 
 
@@ -65,7 +68,8 @@ def test_cli_predict_writes_csv_and_parquet_in_input_order(model_dir, model, son
         assert result.returncode == 0, result.stderr
         written = pd.read_csv(tmp_path / name) if name.endswith("csv") else pd.read_parquet(tmp_path / name)
         assert list(written["id"]) == list(frame["id"])
-        assert list(written["predicted_genre"]) == list(songgenre.predict_genres(frame, model)["predicted_genre"])
+        assert (list(written["predicted_genre"])
+                == list(songgenre.predict_genres(frame, model)["predicted_genre"]))
     parquet_in = tmp_path / "in.parquet"
     frame.to_parquet(parquet_in)
     result = run_cli("predict", "--model", model_dir, parquet_in)
@@ -74,7 +78,8 @@ def test_cli_predict_writes_csv_and_parquet_in_input_order(model_dir, model, son
 
 def test_cli_evaluate_prints_metrics_json(model, model_dir, tmp_path):
     labelled = pd.read_csv(FEATURES_FILE, index_col=0).sample(2000, random_state=0)
-    new = labelled[~np.isin(row_fingerprints(labelled), model.seen_rows)].head(300)  # songs the model never saw
+    # songs the model never saw
+    new = labelled[~np.isin(row_fingerprints(labelled), model.seen_rows)].head(300)
     new.to_csv(tmp_path / "labelled.csv")
     result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "labelled.csv")
     assert result.returncode == 0, result.stderr
@@ -91,12 +96,15 @@ def test_cli_evaluate_counts_songs_the_model_was_trained_on(model, model_dir, tm
     labelled.to_parquet(tmp_path / "copy.parquet")
     seen = int(np.isin(row_fingerprints(labelled), model.seen_rows).sum())
     assert 0 < seen < len(labelled)  # the small model was trained on a sample of the file
-    # the warning is part of the output: the same line whatever PYTHONWARNINGS says (not a traceback, not silenced)
+    # the warning is part of the output: the same line whatever PYTHONWARNINGS says (not a traceback,
+    # not silenced)
     for warnings_setting in ("", "error", "ignore"):
-        result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "copy.parquet", env={"PYTHONWARNINGS": warnings_setting})
+        result = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "copy.parquet",
+                         env={"PYTHONWARNINGS": warnings_setting})
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["rows_seen_in_training"] == seen
-        assert result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr and "optimistic" in result.stderr
+        assert (result.stderr.count("\n") == 1 and f"{seen:,} of 2,000 songs" in result.stderr
+                and "optimistic" in result.stderr)
         assert result.stderr.startswith(f"songgenre: warning: {tmp_path / 'copy.parquet'}: "), result.stderr
 
 
@@ -115,7 +123,8 @@ def test_an_older_model_still_loads(model_dir, tmp_path, version):
     save_file(state, old / WEIGHTS)
     meta = json.loads((old / META).read_text())
     meta.pop("checksum")  # older songgenre wrote none
-    (old / META).write_text(json.dumps({**meta, "format_version": version, "weights_sha256": sha256_file(old / WEIGHTS)}))
+    (old / META).write_text(json.dumps({**meta, "format_version": version,
+                                        "weights_sha256": sha256_file(old / WEIGHTS)}))
     loaded = load_model(old)
     assert (loaded.seen_rows is None) == (version == 1) and float(loaded.network.temperature) == 1.0
     labelled = pd.read_csv(FEATURES_FILE, index_col=0).head(100)
@@ -146,7 +155,8 @@ def test_evaluate_knows_the_same_songs_in_the_raw_schema(model):
     # (0.814 where the features file has 0.8140000000000001): the same songs, so the same count
     raw = pd.read_csv(RAW_SAMPLE)
     same_songs = pd.read_csv(FEATURES_FILE, index_col=0).head(len(raw))
-    assert not np.array_equal(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))  # bits differ
+    # bits differ
+    assert not np.array_equal(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))
     assert np.allclose(raw[FEATURES].to_numpy(float), same_songs[FEATURES].to_numpy(float))
     seen = int(np.isin(row_fingerprints(same_songs), model.seen_rows).sum())
     with pytest.warns(songgenre.OptimisticMetricsWarning, match=f"input: {seen} of {len(raw)} songs"):
@@ -183,7 +193,8 @@ def test_predict_genres_refuses_a_single_song_as_a_series(model_dir):
 def test_cli_train_saves_a_loadable_model(tmp_path):
     sample = pd.read_csv(FEATURES_FILE, index_col=0).sample(4000, random_state=0)
     sample.to_csv(tmp_path / "songs.csv")
-    result = run_cli("train", "--data", tmp_path / "songs.csv", "--out", tmp_path / "m", "--seed", "1", "--epochs", "2")
+    result = run_cli("train", "--data", tmp_path / "songs.csv", "--out", tmp_path / "m", "--seed", "1",
+                     "--epochs", "2")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     saved = load_model(tmp_path / "m")
@@ -192,14 +203,18 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     assert summary["test_calibration_error"] == saved.meta["metrics"]["test"]["calibration_error"]
     # which file was used (the data search has fallbacks) and how many of its rows survived cleaning
     assert summary["data"] == str(tmp_path / "songs.csv") and summary["rows_loaded"] == 4000
-    assert 0 < summary["rows_used"] <= 4000 and summary["rows_used"] == saved.meta["training_data"]["rows_used"]
-    # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with carriage returns
+    assert (0 < summary["rows_used"] <= 4000
+            and summary["rows_used"] == saved.meta["training_data"]["rows_used"])
+    # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with
+    # carriage returns
     epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
-    assert "\r" not in result.stderr and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"], result.stderr
+    assert ("\r" not in result.stderr
+            and [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"]), result.stderr
 
 
 def _rewrite_temperature(directory, temperature):
-    "A model whose temperature is damaged but whose SHA-256 in model.json still matches (edited, not truncated)."
+    ("A model whose temperature is damaged but whose SHA-256 in model.json still matches "
+     "(edited, not truncated).")
     from safetensors.torch import load_file, save_file
     from songgenre.tables import sha256_file
     save_file({**load_file(directory / WEIGHTS), "temperature": temperature}, directory / WEIGHTS)
@@ -223,21 +238,39 @@ def _damaged(model_dir, tmp_path, damage):
 
 
 MODEL_DAMAGE = [
-    ("truncated weights", lambda d: (d / WEIGHTS).write_bytes((d / WEIGHTS).read_bytes()[:500]), "corrupt or truncated"),
+    ("truncated weights", lambda d: (d / WEIGHTS).write_bytes((d / WEIGHTS).read_bytes()[:500]),
+     "corrupt or truncated"),
     ("corrupt json", lambda d: (d / META).write_text('{"format": '), "corrupt or truncated JSON"),
     ("missing json", lambda d: (d / META).unlink(), "model.json: missing"),
-    ("other format version", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()), "format_version": 7})), "incompatible"),
-    ("other architecture", lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()),
-                                                                       "config": {**json.loads((d / META).read_text())["config"], "widths": [64, 64]}})), "incompatible or corrupt"),
-    ("temperature NaN", lambda d: _rewrite_temperature(d, torch.tensor(float("nan"))), "safetensors: corrupt model .temperature nan;"),
-    ("temperature tiny", lambda d: _rewrite_temperature(d, torch.tensor(1e-30)), "safetensors: corrupt model .temperature 1e-30;"),
-    ("temperature not one number", lambda d: _rewrite_temperature(d, torch.ones(3)), "safetensors: corrupt model .temperature of shape .3,.;"),
-    # model.json's preprocessing, still valid JSON: checked on load, not left to fail half-way through a prediction
-    ("quantiles cut short", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: q[:3]), "preprocessor: quantiles must be a row"),
-    ("quantiles as text", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: [["x"] * len(q[0])] * len(q)), "preprocessor: quantiles are not all numbers"),
-    ("categories as text", lambda d: _rewrite_preprocessor(d, categories=lambda c: {**c, "key": [str(v) for v in c["key"]]}), "preprocessor: the categories of 'key'"),
+    ("other format version",
+     lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()),
+                                                 "format_version": 7})),
+     "incompatible"),
+    ("other architecture",
+     lambda d: (d / META).write_text(json.dumps({**json.loads((d / META).read_text()),
+                                                 "config": {**json.loads((d / META).read_text())["config"],
+                                                            "widths": [64, 64]}})),
+     "incompatible or corrupt"),
+    ("temperature NaN", lambda d: _rewrite_temperature(d, torch.tensor(float("nan"))),
+     "safetensors: corrupt model .temperature nan;"),
+    ("temperature tiny", lambda d: _rewrite_temperature(d, torch.tensor(1e-30)),
+     "safetensors: corrupt model .temperature 1e-30;"),
+    ("temperature not one number", lambda d: _rewrite_temperature(d, torch.ones(3)),
+     "safetensors: corrupt model .temperature of shape .3,.;"),
+    # model.json's preprocessing, still valid JSON: checked on load, not left to fail half-way through
+    # a prediction
+    ("quantiles cut short", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: q[:3]),
+     "preprocessor: quantiles must be a row"),
+    ("quantiles as text",
+     lambda d: _rewrite_preprocessor(d, quantiles=lambda q: [["x"] * len(q[0])] * len(q)),
+     "preprocessor: quantiles are not all numbers"),
+    ("categories as text",
+     lambda d: _rewrite_preprocessor(d, categories=lambda c: {**c, "key": [str(v) for v in c["key"]]}),
+     "preprocessor: the categories of 'key'"),
     # every shape and order kept, one number changed: only the checksum can tell
-    ("a quantile nudged", lambda d: _rewrite_preprocessor(d, quantiles=lambda q: [[*q[0][:5], (q[0][4] + q[0][5]) / 2, *q[0][6:]], *q[1:]]),
+    ("a quantile nudged",
+     lambda d: _rewrite_preprocessor(d, quantiles=lambda q: [[*q[0][:5], (q[0][4] + q[0][5]) / 2, *q[0][6:]],
+                                                             *q[1:]]),
      "model.json: changed after it was saved"),
 ]
 
@@ -259,10 +292,15 @@ CLI_BAD_INPUT = [
     ("a directory", A_DIRECTORY, "is a directory, not a file"),
     ("empty file", "", "file is empty"),
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
-    ("text in a feature", lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2, "n/a")), "column 'tempo' has text in row 3"),
-    ("every feature missing", lambda f: f.assign(**{c: f[c].where(np.arange(len(f)) != 0) for c in FEATURES}), "every feature is missing in row 1"),
+    ("text in a feature",
+     lambda f: f.astype({"tempo": object}).assign(tempo=lambda g: g["tempo"].where(np.arange(len(g)) != 2,
+                                                                                    "n/a")),
+     "column 'tempo' has text in row 3"),
+    ("every feature missing", lambda f: f.assign(**{c: f[c].where(np.arange(len(f)) != 0) for c in FEATURES}),
+     "every feature is missing in row 1"),
     ("a repeated header", lambda f: f.rename(columns={"liveness": "energy"}), "duplicate column 'energy'"),
-    ("two spellings of a column", lambda f: f.assign(Energy=0.5), "columns 'energy' and 'Energy' both name 'energy'"),
+    ("two spellings of a column", lambda f: f.assign(Energy=0.5),
+     "columns 'energy' and 'Energy' both name 'energy'"),
     ("semicolon-separated", lambda f: f.to_csv(sep=";", index=False), "is the file separated by ';'"),
 ]
 
@@ -280,10 +318,12 @@ def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, song
         bad.write_text(damaged) if isinstance(damaged, str) else damaged.to_csv(bad, index=False)
     existing = tmp_path / "predictions.csv"
     existing.write_text("previous,content\n1,2\n")
-    for command in (["predict", "--model", model_dir, bad, "-o", existing], ["evaluate", "--model", model_dir, "--data", bad]):
+    for command in (["predict", "--model", model_dir, bad, "-o", existing],
+                    ["evaluate", "--model", model_dir, "--data", bad]):
         result = run_cli(*command)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
-        assert result.stderr.startswith("songgenre: error: ") and message in result.stderr and "bad.csv" in result.stderr
+        assert (result.stderr.startswith("songgenre: error: ") and message in result.stderr
+                and "bad.csv" in result.stderr)
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert existing.read_text() == "previous,content\n1,2\n"  # nothing already written is lost
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
@@ -318,7 +358,8 @@ def test_two_cpu_runs_give_identical_metrics():
 @pytest.mark.parametrize("epochs", ["0", "-1"])
 def test_train_refuses_epochs_below_one(epochs, tmp_path):
     result = run_cli("train", "--data", FEATURES_FILE, "--out", tmp_path / "m", "--epochs", epochs)
-    assert result.returncode == 2 and "must be at least 1" in result.stderr and "Traceback" not in result.stderr
+    assert (result.returncode == 2 and "must be at least 1" in result.stderr
+            and "Traceback" not in result.stderr)
     assert not (tmp_path / "m").exists()
 
 
@@ -334,7 +375,8 @@ def test_train_on_one_genre_is_refused_and_a_model_knows_only_the_genres_it_saw(
     songs[songs["genre"] == "Emo"].head(80).to_csv(tmp_path / "emo.csv")
     result = run_cli("train", "--data", tmp_path / "emo.csv", "--out", tmp_path / "m", "--epochs", "1")
     assert result.returncode == 2 and "emo.csv: songs of at least 2 genres are needed" in result.stderr
-    assert result.stderr.count("\n") == 1 and "found only Emo" in result.stderr and not (tmp_path / "m").exists()
+    assert (result.stderr.count("\n") == 1 and "found only Emo" in result.stderr
+            and not (tmp_path / "m").exists())
     songs[songs["genre"] != "Pop"].sample(3000, random_state=0).to_csv(tmp_path / "no_pop.csv")
     result = run_cli("train", "--data", tmp_path / "no_pop.csv", "--out", tmp_path / "m", "--epochs", "1")
     assert result.returncode == 0, result.stderr
@@ -380,9 +422,11 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
     # for a machine where the console script is not on the PATH
     import subprocess
     import sys
-    result = subprocess.run([sys.executable, "-m", "songgenre.cli", "evaluate", "--model", str(tmp_path / "none"),
-                             "--data", "x.csv"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "model directory not found" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "songgenre.cli", "evaluate", "--model",
+                             str(tmp_path / "none"), "--data", "x.csv"],
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode == 2 and result.stderr.count("\n") == 1
+            and "model directory not found" in result.stderr)
 
 
 def test_version_names_the_installed_package_and_model_formats():
@@ -391,8 +435,10 @@ def test_version_names_the_installed_package_and_model_formats():
     from songgenre.store import FORMAT_VERSION, READABLE_VERSIONS
     result = run_cli("--version")
     assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout.startswith(f"songgenre {version('songgenre')} ") and songgenre.__version__ == version("songgenre")
-    assert f"saves model format {FORMAT_VERSION};" in result.stdout and all(str(v) in result.stdout for v in READABLE_VERSIONS)
+    assert (result.stdout.startswith(f"songgenre {version('songgenre')} ")
+            and songgenre.__version__ == version("songgenre"))
+    assert (f"saves model format {FORMAT_VERSION};" in result.stdout
+            and all(str(v) in result.stdout for v in READABLE_VERSIONS))
 
 
 def test_train_never_replaces_a_folder_of_other_files_a_file_or_the_current_folder(tmp_path):
@@ -401,7 +447,8 @@ def test_train_never_replaces_a_folder_of_other_files_a_file_or_the_current_fold
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
     (tmp_path / "a_file").write_text("keep too")
-    for out, needle in [(mine, "mine: exists and holds other files (notes.txt)"), (tmp_path / "a_file", "a_file: is a file"),
+    for out, needle in [(mine, "mine: exists and holds other files (notes.txt)"),
+                        (tmp_path / "a_file", "a_file: is a file"),
                         (".", ".: is the current folder")]:
         result = run_cli("train", "--data", FEATURES_FILE, "--out", out, "--epochs", "1", cwd=tmp_path)
         assert result.returncode == 2 and needle in result.stderr, (out, result.stderr)
@@ -413,7 +460,8 @@ def test_train_never_replaces_a_folder_of_other_files_a_file_or_the_current_fold
 def test_train_refuses_a_seed_out_of_range_as_a_seed(tmp_path):
     for seed in ("-1", str(2**32)):
         result = run_cli("train", "--data", FEATURES_FILE, "--out", tmp_path / "m", "--seed", seed)
-        assert result.returncode == 2 and f"argument --seed: must be 0 to 4294967295, got {seed}" in result.stderr
+        assert (result.returncode == 2
+                and f"argument --seed: must be 0 to 4294967295, got {seed}" in result.stderr)
     assert not (tmp_path / "m").exists()
 
 
@@ -422,15 +470,18 @@ def test_a_truncated_gzip_input_is_one_line(model_dir, songs_in, tmp_path):
     songs_in[0].to_csv(whole, index=False)
     cut = tmp_path / "cut.csv.gz"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    for command in (["predict", "--model", model_dir, cut, "-o", tmp_path / "out.csv"], ["evaluate", "--model", model_dir, "--data", cut]):
+    for command in (["predict", "--model", model_dir, cut, "-o", tmp_path / "out.csv"],
+                    ["evaluate", "--model", model_dir, "--data", cut]):
         result = run_cli(*command)
-        assert result.returncode == 2 and f"{cut}: cannot be read as a CSV table" in result.stderr, result.stderr
+        assert (result.returncode == 2
+                and f"{cut}: cannot be read as a CSV table" in result.stderr), result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_predict_writes_extra_columns_back_as_written(model_dir, songs_in, tmp_path):
-    # ids with leading zeros, spreadsheet booleans, a whole-number column with a blank: carried through as text
+    # ids with leading zeros, spreadsheet booleans, a whole-number column with a blank: carried through
+    # as text
     extra = {"isrc": ["0001", "0002", "0003"], "plays": ["5", "", "7"], "ok": ["TRUE", "FALSE", "TRUE"]}
     source = tmp_path / "ids.csv"
     songs_in[0].head(3).assign(**extra).to_csv(source, index=False)
@@ -443,20 +494,23 @@ def test_predict_writes_extra_columns_back_as_written(model_dir, songs_in, tmp_p
 
 
 def test_predict_warns_on_category_values_training_never_saw(model, model_dir, songs_in, tmp_path):
-    unseen = max(model.preprocessor.categories["time_signature"]) + 1  # within the contract's 0-7, never trained on
+    # within the contract's 0-7, never trained on
+    unseen = max(model.preprocessor.categories["time_signature"]) + 1
     frame = songs_in[0].head(4).copy()
     frame.loc[frame.index[[1, 3]], "time_signature"] = unseen
     frame.to_csv(tmp_path / "odd.csv", index=False)
     result = run_cli("predict", "--model", model_dir, tmp_path / "odd.csv", "-o", tmp_path / "out.csv")
     assert result.returncode == 0 and result.stderr.count("songgenre: warning:") == 1, result.stderr
-    assert f"odd.csv: column 'time_signature' has values this model never saw in training in rows 2, 4 (e.g. {unseen};" in result.stderr
+    assert (f"odd.csv: column 'time_signature' has values this model never saw in training "
+            f"in rows 2, 4 (e.g. {unseen};" in result.stderr)
     assert len(pd.read_csv(tmp_path / "out.csv")) == 4
 
 
 def test_predict_to_a_folder_or_dash(model_dir, songs_in, tmp_path):
     (tmp_path / "adir.csv").mkdir()
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "adir.csv")
-    assert result.returncode == 2 and f"{tmp_path / 'adir.csv'}: is a directory" in result.stderr and ".tmp" not in result.stderr
+    assert (result.returncode == 2 and f"{tmp_path / 'adir.csv'}: is a directory" in result.stderr
+            and ".tmp" not in result.stderr)
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "-")  # '-' is stdout, as without -o
     assert result.returncode == 0 and len(pd.read_csv(io.StringIO(result.stdout))) == len(songs_in[0])
 
@@ -464,30 +518,37 @@ def test_predict_to_a_folder_or_dash(model_dir, songs_in, tmp_path):
 def test_predict_reads_standard_input_and_never_overwrites_its_input(model_dir, songs_in, tmp_path):
     frame, path = songs_in
     from_file = run_cli("predict", "--model", model_dir, path)
-    piped = run_cli("predict", "--model", model_dir, "-", stdin=path.read_text())  # `... | songgenre predict --model m -`
-    assert piped.returncode == 0 and piped.stdout == from_file.stdout and len(piped.stdout.splitlines()) == len(frame) + 1
+    # `... | songgenre predict --model m -`
+    piped = run_cli("predict", "--model", model_dir, "-", stdin=path.read_text())
+    assert (piped.returncode == 0 and piped.stdout == from_file.stdout
+            and len(piped.stdout.splitlines()) == len(frame) + 1)
     bad = run_cli("predict", "--model", model_dir, "-", stdin=frame.assign(tempo="fast").to_csv(index=False))
-    assert bad.returncode == 2 and bad.stderr.startswith("songgenre: error: standard input: column 'tempo' has text in rows 1, 2")
+    assert bad.returncode == 2 and bad.stderr.startswith("songgenre: error: standard input: "
+                                                         "column 'tempo' has text in rows 1, 2")
     before = path.read_bytes()
     (tmp_path / "link.csv").symlink_to(path)
     for same in (path, f"{tmp_path}/./{path.name}", tmp_path / "link.csv"):  # the input, under any name
         result = run_cli("predict", "--model", model_dir, path, "-o", same)
-        assert result.returncode == 2 and result.stderr == f"songgenre: error: {same}: is the input file; write the predictions to another file\n"
+        assert result.returncode == 2 and result.stderr == (f"songgenre: error: {same}: is the input file; "
+                                                            f"write the predictions to another file\n")
     with open(path) as same:  # `songgenre predict - -o new_songs.csv < new_songs.csv`
-        result = subprocess.run([shutil.which("songgenre", path=os.path.dirname(sys.executable)), "predict", "--model",
-                                 str(model_dir), "-", "-o", str(path)], stdin=same, capture_output=True, text=True)
+        result = subprocess.run([shutil.which("songgenre", path=os.path.dirname(sys.executable)), "predict",
+                                 "--model", str(model_dir), "-", "-o", str(path)],
+                                stdin=same, capture_output=True, text=True)
     assert result.returncode == 2 and "is the input file" in result.stderr
     assert path.read_bytes() == before
     exe = shutil.which("songgenre", path=os.path.dirname(sys.executable))
     for device, message in (("/dev/null", "is empty"), ("/dev/zero", "is a device, not a file or a pipe")):
-        result = run_cli("predict", "--model", model_dir, device)  # /dev/null is empty, not missing; /dev/zero never ends
+        # /dev/null is empty, not missing; /dev/zero never ends
+        result = run_cli("predict", "--model", model_dir, device)
         assert result.returncode == 2 and result.stderr == f"songgenre: error: {device}: {message}\n"
         # the same devices as standard input
         with open(device, "rb") as stream:
-            result = subprocess.run([exe, "predict", "--model", str(model_dir), "-"], stdin=stream, capture_output=True,
-                                    text=True, timeout=120)
+            result = subprocess.run([exe, "predict", "--model", str(model_dir), "-"], stdin=stream,
+                                    capture_output=True, text=True, timeout=120)
         assert result.returncode == 2 and result.stderr == f"songgenre: error: standard input: {message}\n"
-    closed = subprocess.run(["bash", "-c", f'"{exe}" predict --model "{model_dir}" - <&-'], capture_output=True, text=True)
+    closed = subprocess.run(["bash", "-c", f'"{exe}" predict --model "{model_dir}" - <&-'],
+                            capture_output=True, text=True)
     assert closed.returncode == 2 and closed.stderr.startswith("songgenre: error: standard input: is closed")
 
 
@@ -499,14 +560,17 @@ def test_predict_writes_through_a_link_and_names_the_gzip_member(model_dir, song
     (tmp_path / "latest").symlink_to(real)  # the target's name says what to write
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / "latest")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "latest").is_symlink() and len(pd.read_csv(real, compression="gzip")) == len(songs_in[0])
-    assert real.read_bytes()[10:25] == b"2026-11-25.CSV\x00"  # `gunzip -N` restores the output's name, .GZ dropped
+    assert ((tmp_path / "latest").is_symlink()
+            and len(pd.read_csv(real, compression="gzip")) == len(songs_in[0]))
+    # `gunzip -N` restores the output's name, .GZ dropped
+    assert real.read_bytes()[10:25] == b"2026-11-25.CSV\x00"
     assert real.stat().st_mode & 0o777 == 0o400
     (tmp_path / "loop_a.csv").symlink_to(tmp_path / "loop_b.csv")
     (tmp_path / "loop_b.csv").symlink_to(tmp_path / "loop_a.csv")
     (tmp_path / "gone.csv").symlink_to(tmp_path / "no_such_folder" / "out.csv")
     for link, message in (("loop_a.csv", "is a symbolic link that leads back to itself"),
-                          ("gone.csv", f"is a symbolic link to {tmp_path / 'no_such_folder' / 'out.csv'}, whose folder does not exist")):
+                          ("gone.csv", f"is a symbolic link to {tmp_path / 'no_such_folder' / 'out.csv'}, "
+                                       f"whose folder does not exist")):
         result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", tmp_path / link)
         assert result.returncode == 2 and result.stderr == f"songgenre: error: {tmp_path / link}: {message}\n"
         assert (tmp_path / link).is_symlink()
@@ -515,7 +579,8 @@ def test_predict_writes_through_a_link_and_names_the_gzip_member(model_dir, song
 
 def test_train_names_the_file_it_learns_from(tmp_path):
     result = run_cli("train", "--data", "-", "--out", tmp_path / "m", stdin="")
-    assert result.returncode == 2 and result.stderr.startswith("songgenre: error: -: the songs to train on are read from a named file")
+    assert result.returncode == 2 and result.stderr.startswith("songgenre: error: -: the songs to train on "
+                                                               "are read from a named file")
     assert not (tmp_path / "m").exists()
 
 
@@ -523,7 +588,8 @@ def loaded_libraries(code: str, cwd=None) -> list[str]:
     "The heavy libraries a fresh interpreter has imported after running `code`."
     probe = code + ("\nimport sys; print(sorted({m.split('.')[0] for m in sys.modules} & "
                     "{'torch', 'pandas', 'sklearn', 'matplotlib', 'seaborn'}))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd, timeout=120)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     return eval(result.stdout.strip().splitlines()[-1])
 
@@ -533,27 +599,35 @@ def test_the_command_line_loads_only_what_a_command_uses(model_dir, songs_in, tm
     # `songgenre predict` does not load matplotlib and seaborn, which cost ~0.5 s and warn when the service
     # account has no writable home (only the report needs them)
     assert loaded_libraries("import songgenre, songgenre.cli") == []
-    usage = "import contextlib, songgenre.cli\nwith contextlib.suppress(SystemExit): songgenre.cli.main(['predict', '--help'])"
+    usage = ("import contextlib, songgenre.cli\n"
+             "with contextlib.suppress(SystemExit): songgenre.cli.main(['predict', '--help'])")
     assert loaded_libraries(usage) == []
-    predict = f"import songgenre.cli; assert songgenre.cli.main(['predict', '--model', {str(model_dir)!r}, {str(songs_in[1])!r}, '-o', 'p.csv']) == 0"
+    predict = (f"import songgenre.cli; assert songgenre.cli.main(['predict', '--model', "
+               f"{str(model_dir)!r}, {str(songs_in[1])!r}, '-o', 'p.csv']) == 0")
     assert loaded_libraries(predict, cwd=tmp_path) == ["pandas", "sklearn", "torch"]
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(songs_in[0])
     # the package's public names are there all the same, imported on first use
-    assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES") for name in songgenre.__all__)
-    assert loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15") == ["pandas", "sklearn", "torch"]
+    assert songgenre.__all__ and all(callable(getattr(songgenre, name)) or name in ("FEATURES", "GENRES")
+                                     for name in songgenre.__all__)
+    assert (loaded_libraries("from songgenre import *; assert predict_genres and len(GENRES) == 15")
+            == ["pandas", "sklearn", "torch"])
     assert "torch" in loaded_libraries("import songgenre; assert songgenre.api.UnseenCategoryWarning")
     # main() imports the libraries itself, and leaves the warning filters they set as importing them would
     filters = "import warnings\nprint(len(warnings.filters))"
-    with_main = subprocess.run([sys.executable, "-c", "import songgenre.cli; songgenre.cli.main(['evaluate', '--model', "
-                                "'none', '--data', 'x.csv'])\n" + filters], capture_output=True, text=True, cwd=tmp_path)
+    with_main = subprocess.run([sys.executable, "-c",
+                                "import songgenre.cli; songgenre.cli.main(['evaluate', '--model', "
+                                "'none', '--data', 'x.csv'])\n" + filters],
+                               capture_output=True, text=True, cwd=tmp_path)
     imported = subprocess.run([sys.executable, "-c", "import songgenre.data, songgenre.api\n" + filters],
                               capture_output=True, text=True, cwd=tmp_path)
-    assert with_main.stdout == imported.stdout and int(imported.stdout) > 0, (with_main.stdout, imported.stdout)
+    assert (with_main.stdout == imported.stdout
+            and int(imported.stdout) > 0), (with_main.stdout, imported.stdout)
 
 
 def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
-    # the ~2 s of imports after the arguments are parsed happen inside main's error handling: an interrupt then
-    # is "interrupted" and exit code 130, not a traceback (this stops the import of torch as Ctrl-C would)
+    # the ~2 s of imports after the arguments are parsed happen inside main's error handling: an
+    # interrupt then is "interrupted" and exit code 130, not a traceback (this stops the import of torch
+    # as Ctrl-C would)
     probe = ("import sys\n"
              "class StopAtTorch:\n"
              "    def find_spec(self, name, path=None, target=None):\n"
@@ -561,7 +635,8 @@ def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
              "sys.meta_path.insert(0, StopAtTorch())\n"
              "from songgenre.cli import main\n"
              "sys.exit(main(['predict', '--model', 'm', 'songs.csv']))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120)
     assert result.returncode == 130 and result.stderr == "songgenre: interrupted\n", result.stderr
 
 
@@ -570,8 +645,8 @@ def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_othe
     import threading, time
     from songgenre.store import GenreModel
     first = torch.nn.utils.parameters_to_vector(model.network.parameters()).detach().clone()
-    other = GenreModel(load_model(save_model(model, tmp_path / "copy")).network, model.preprocessor, model.config,
-                       {**model.meta, "marker": "other"}, model.seen_rows)
+    other = GenreModel(load_model(save_model(model, tmp_path / "copy")).network, model.preprocessor,
+                       model.config, {**model.meta, "marker": "other"}, model.seen_rows)
     with torch.no_grad():
         next(other.network.parameters()).add_(1.0)  # other weights, and model.json says which
     target, stop, errors = tmp_path / "live", threading.Event(), []
@@ -592,7 +667,8 @@ def test_a_model_read_while_it_is_being_replaced_is_never_half_one_half_the_othe
                 errors.append(str(e))
                 continue
             loads += 1
-            same_as_first = torch.equal(torch.nn.utils.parameters_to_vector(loaded.network.parameters()), first)
+            same_as_first = torch.equal(torch.nn.utils.parameters_to_vector(loaded.network.parameters()),
+                                        first)
             assert same_as_first == (loaded.meta.get("marker") != "other")
     finally:
         stop.set(); saver.join()
@@ -622,8 +698,9 @@ def test_saves_to_one_folder_at_once_all_succeed(model, tmp_path):
 
 
 def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, monkeypatch, capsys):
-    # `timeout`, systemd or a job runner stop a job with SIGTERM: the output and model being written are removed,
-    # what was there before stays, and the command says so (exit code 143, as for a process ended by SIGTERM)
+    # `timeout`, systemd or a job runner stop a job with SIGTERM: the output and model being written
+    # are removed, what was there before stays, and the command says so (exit code 143, as for a process
+    # ended by SIGTERM)
     import signal
     import songgenre.api
     import songgenre.store
@@ -634,12 +711,14 @@ def test_sigterm_ends_a_command_cleanly(model, model_dir, songs_in, tmp_path, mo
     existing.write_text("previous\n")
     monkeypatch.setattr(pd.DataFrame, "to_csv", killed)  # SIGTERM while the predictions are being written
     assert cli.main(["predict", "--model", str(model_dir), str(songs_in[1]), "-o", str(existing)]) == 143
-    assert capsys.readouterr().err.endswith("songgenre: terminated\n") and existing.read_text() == "previous\n"
+    assert (capsys.readouterr().err.endswith("songgenre: terminated\n")
+            and existing.read_text() == "previous\n")
     saved = save_model(model, tmp_path / "m")
     before = (saved / WEIGHTS).read_bytes()
     monkeypatch.setattr(songgenre.store, "save_file", killed)  # SIGTERM while a model is being saved
     monkeypatch.setattr(songgenre.api, "train_genre_model", lambda data, out, **kw: save_model(model, out))
     assert cli.main(["train", "--data", str(FEATURES_FILE), "--out", str(saved)]) == 143
     assert (saved / WEIGHTS).read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "new_songs.csv", "out.csv"]  # no temporary left
+    # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m", "new_songs.csv", "out.csv"]
     assert signal.getsignal(signal.SIGTERM) == handler_before  # main() put the caller's handler back

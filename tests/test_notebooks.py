@@ -20,7 +20,8 @@ def test_data_chapter_loads_every_row(results):
 def test_clean_chapter_accounts_for_every_row(results):
     clean = results["clean"]
     dropped = sum(r["rows touched"] for r in clean["rules"] if r["action"] == "dropped")
-    assert clean["rows_in"] == 42305 and clean["rows_out"] == clean["rows_in"] - dropped == clean["rows_in"] - clean["dropped"]
+    assert (clean["rows_in"] == 42305
+            and clean["rows_out"] == clean["rows_in"] - dropped == clean["rows_in"] - clean["dropped"])
     repeats = next(r for r in clean["rules"] if r["rule"].startswith("exact repeat"))
     assert repeats["rows touched"] > 0 and repeats["action"] == "dropped"
     assert clean["track_overlap"] == 0
@@ -69,7 +70,8 @@ def test_baselines_chapter_has_every_baseline(results):
     ev = results["baselines"]
     table = {r["model"]: r for r in ev["results"]}
     assert set(table) == {"uniform random guess", "stratified guess", "majority class", "logistic regression",
-                          "LightGBM (gradient-boosted trees)", "original architecture (best epoch on validation)",
+                          "LightGBM (gradient-boosted trees)",
+                          "original architecture (best epoch on validation)",
                           "ours as a TabM ensemble of 4 (slower)", "ours"}
     assert abs(table["uniform random guess"]["accuracy"] - 1 / 15) < 0.03
     assert table["majority class"]["macro_f1"] < 0.05
@@ -83,7 +85,8 @@ def test_baselines_chapter_has_every_baseline(results):
     assert {k: best[k] for k in ev["lightgbm_params"]} == ev["lightgbm_params"]
     ours, trees = table["ours"], table["LightGBM (gradient-boosted trees)"]
     assert ev["ours_at_or_above_trees"] == (ours["accuracy"] >= trees["accuracy"])
-    # no model of the 13 features beats the ceiling set by tracks filed under several genres with the same features
+    # no model of the 13 features beats the ceiling set by tracks filed under several genres
+    # with the same features
     assert max(ours["accuracy"], trees["accuracy"]) <= ev["accuracy_ceiling"] < 1
     # "level" means the gap is inside the larger seed-to-seed std, and the reading says so, not "above"
     level = abs(ours["accuracy"] - trees["accuracy"]) <= max(ours["accuracy_std"], trees["accuracy_std"])
@@ -92,7 +95,8 @@ def test_baselines_chapter_has_every_baseline(results):
     # our probabilities were calibrated on validation; the reading quotes this run's figures
     cal = ev["calibration"]
     assert len(cal["temperatures"]) == len(ev["seeds"]) and all(0.25 <= t <= 4 for t in cal["temperatures"])
-    assert cal["ours"]["calibration_error"] == ours["calibration_error"] and 0 <= ours["calibration_error"] <= 1
+    assert (cal["ours"]["calibration_error"] == ours["calibration_error"]
+            and 0 <= ours["calibration_error"] <= 1)
     for figure in (cal["ours_uncalibrated"]["calibration_error"], cal["ours"]["calibration_error"]):
         assert f"{figure:.1%}" in ev["calibration_reading"]
     # filing only the songs above a threshold: a higher bar files fewer; a bar of 0 files all at the accuracy
@@ -101,7 +105,8 @@ def test_baselines_chapter_has_every_baseline(results):
     assert filing[0]["threshold"] == 0 and shares[0] == 1 and shares == sorted(shares, reverse=True)
     assert abs(filing[0]["accuracy_filed"] - ours["accuracy"]) < 0.005  # pooled over seeds vs mean of seeds
     at_08 = next(r for r in filing if r["threshold"] == 0.8)
-    assert f"{at_08['share_filed']:.0%} of the test songs, {at_08['accuracy_filed']:.1%} of them right" in ev["filing_reading"]
+    assert (f"{at_08['share_filed']:.0%} of the test songs, "
+            f"{at_08['accuracy_filed']:.1%} of them right") in ev["filing_reading"]
 
 
 def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
@@ -112,8 +117,10 @@ def test_dropout_chapter_conclusion_uses_only_its_numbers(results):
     for r in d["table"]:
         computed |= {f"{r['test_accuracy']:.2%}".rstrip("%"), f"{r['valid_accuracy']:.2%}".rstrip("%")}
         # a measure the runs were too short to define is null, and states no number
-        computed |= {f"{r[k] * 100:.2f}" for k in ("train_valid_gap", "volatility", "test_std") if r[k] is not None}
-    computed |= {f"{(a['test_accuracy'] - b['test_accuracy']) * 100:+.2f}" for a in d["table"] for b in d["table"]}
+        computed |= {f"{r[k] * 100:.2f}" for k in ("train_valid_gap", "volatility", "test_std")
+                     if r[k] is not None}
+    computed |= {f"{(a['test_accuracy'] - b['test_accuracy']) * 100:+.2f}"
+                 for a in d["table"] for b in d["table"]}
     stated = re.findall(r"[+-]?\d+(?:\.\d+)?", d["conclusion"])
     assert stated and all(n in computed or n.lstrip("+") in computed for n in stated)
 
@@ -144,7 +151,8 @@ def test_failing_notebook_names_notebook_cell_and_error(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "NBS", nbs)
     with pytest.raises(report.ChapterFailed) as e:
         report.run_chapter("99_broken", tmp_path / "out", {})
-    assert "99_broken.ipynb" in str(e.value) and "1 / 0" in str(e.value) and "ZeroDivisionError" in str(e.value)
+    assert ("99_broken.ipynb" in str(e.value) and "1 / 0" in str(e.value)
+            and "ZeroDivisionError" in str(e.value))
     assert (tmp_path / "out" / "99_broken.ipynb").exists()
 
 
@@ -158,4 +166,5 @@ def test_artist_evidence_chapter_measures_three_ways(results):
     assert table["accuracy"].between(0, 1).all() and len(ev["readings"]) == 2
     for grown in ev["growth"]:  # adding tagged songs makes new artists known, with no retraining
         assert grown["known_before"] == 0 and grown["known_after"] > 0
-    assert all(s["chosen"] == min(s["trials"], key=lambda t: t["valid_log_loss"])["strength"] for s in ev["strength"])
+    assert all(s["chosen"] == min(s["trials"], key=lambda t: t["valid_log_loss"])["strength"]
+               for s in ev["strength"])

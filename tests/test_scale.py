@@ -23,11 +23,13 @@ def test_predict_in_batches_equals_predict_in_memory(model_dir, tmp_path):
     songs.to_parquet(tmp_path / "songs.parquet", index=False, row_group_size=5000)
     expected = {"csv": songgenre.predict_genres(songgenre.api.read_table(tmp_path / "songs.csv"), model_dir),
                 "parquet": songgenre.predict_genres(pd.read_parquet(tmp_path / "songs.parquet"), model_dir)}
-    for source, output in (("songs.csv", "out.csv"), ("songs.csv", "out.csv.gz"), ("songs.parquet", "out.parquet")):
+    for source, output in (("songs.csv", "out.csv"), ("songs.csv", "out.csv.gz"),
+                           ("songs.parquet", "out.parquet")):
         result = run_cli("predict", "--model", model_dir, tmp_path / source, "-o", tmp_path / output,
                          "--batch-rows", str(SCORING_ROWS))
         assert result.returncode == 0, result.stderr
-        assert result.stderr.count("songgenre: warning:") == 1 and "2 missing feature cells in 2 songs" in result.stderr
+        assert (result.stderr.count("songgenre: warning:") == 1
+                and "2 missing feature cells in 2 songs" in result.stderr)
         if output.endswith(".parquet"):  # row for row, every column, bit for bit
             pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / output), expected["parquet"])
         else:
