@@ -191,6 +191,18 @@ def _csv_options(header: list) -> dict:
     text = {i: str for i, name in enumerate(header) if str(name).strip().lower() not in features}
     return {"low_memory": False, "keep_default_na": False, "na_values": [""], "dtype": text}
 
+# %% ../nbs/01_tables.ipynb #6b678db6
+def _csv_header(file,  # a CSV's open binary file, at its start
+                compression: str | None,  # its compression, as `_open_table` found it
+                name: str,  # how messages name it
+               ) -> "pd.Series":
+    "The CSV's header as written (a name given twice: one SongDataError), `file` rewound to its start."
+    import pandas as pd
+    header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
+    refuse_duplicate_columns(header, name)
+    file.seek(0)
+    return header
+
 # %% ../nbs/01_tables.ipynb #6422867b
 def _unreadable(error: Exception, name: str, parquet: bool) -> SongDataError:
     "The one-line SongDataError for a table pandas or pyarrow could not read."
@@ -211,12 +223,9 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
         if parquet:
             frame = pd.read_parquet(source)
         else:
-            # pandas renames a repeated header ('energy', 'energy.1'): read the header as written to refuse it
-            header = pd.read_csv(source, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
-            refuse_duplicate_columns(header, path)
-            if not isinstance(source, Path):  # a spool, read again from its start
-                source.seek(0)
-            frame = pd.read_csv(source, compression=compression, **_csv_options(header))
+            with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
+                header = _csv_header(file, compression, path)
+                frame = pd.read_csv(file, compression=compression, **_csv_options(header))
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
@@ -275,9 +284,7 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
         # a CSV is read through a file object of ours (standard input already is one): where it stands tells
         # the share read, by compressed bytes for a compressed one
         with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
-            header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
-            refuse_duplicate_columns(header, name)
-            file.seek(0)
+            header = _csv_header(file, compression, name)
             size, options = os.fstat(file.fileno()).st_size, _csv_options(header)
             with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
                 for part in parts:
@@ -285,6 +292,8 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
                     if on_read is not None and size:  # a file of /proc says 0 bytes
                         on_read(min(file.tell() / size, 1.0))
                     yield _steady_types(part.reset_index(drop=True))
+    except SongDataError:  # a ValueError already said in one line, not an unreadable file
+        raise
     except pd.errors.EmptyDataError:
         raise SongDataError(f"{name}: file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError, zlib.error,

@@ -325,6 +325,7 @@ def test_cli_bad_input_one_line_no_output(case, damage, message, model_dir, song
         assert (result.stderr.startswith("songgenre: error: ") and message in result.stderr
                 and "bad.csv" in result.stderr)
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "cannot be read" not in result.stderr  # each is its own reason, not "unreadable"
     assert existing.read_text() == "previous,content\n1,2\n"  # nothing already written is lost
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
