@@ -66,10 +66,31 @@ def best_seconds(run, times: int = 3) -> float:
     return best
 
 
+def network_share(catalog: Path, model_dir: Path, out: Path) -> float:
+    """The share of `predict_file`'s wall time spent in the network, both timed in the same run: unlike two
+    rates measured minutes apart, it does not move with this machine's speed, which wanders by up to 2x."""
+    import songgenre.api as api
+    scoring, spent = api._genre_proba, [0.0]
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return scoring(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+    api._genre_proba = timed
+    try:
+        start = time.perf_counter()
+        api.predict_file(catalog, out, model_dir, progress=False)
+        return spent[0] / (time.perf_counter() - start)
+    finally:
+        api._genre_proba = scoring
+
+
 WHAT = ("songgenre predict (Parquet in, Parquet out; and CSV for the smallest) and LightGBM's predict "
         "(300 trees, batches of 98,304 songs) on catalogs drawn from genres_v2 with 1 % noise; wall seconds and "
         "peak resident memory of each process, on this machine; the share of each end-to-end rate in the "
-        "network's own rate and in predict_genres' on a frame in memory")
+        "network's own rate and in predict_genres' on a frame in memory; up to 4 million songs, the share of "
+        "predict_file's wall time spent in the network, in the same run")
 
 # read as `songgenre predict` reads, without pre-buffering: with it, pyarrow keeps what it has read until the
 # end (~100 MB per million songs; LightGBM peaked at 2.18 GB on 20 million songs in the run at 5d55c0c)
@@ -147,6 +168,9 @@ def main():
         ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o",
                       work / "out.parquet"])
         row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"])}}
+        if size <= 4_000_000:  # the 20-million-song run would add minutes for the same share
+            share = network_share(catalog, work / "model", work / "out.parquet")
+            row["ours"]["network_share_of_time"] = round(share, 3)
         print(f"{size:,} songs, ours: {row['ours']}", flush=True)
         rows.append(row)
         save(rows, complete=False)

@@ -357,22 +357,25 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
     with rows_counted_from(first_row):
         canonical = canonical_songs(frame, source, require_genre=False, columns=columns,
                                     features=model.features, invalid=invalid, artist_column=artist_column)
+        # pandas deep-copies a frame's attrs at every step: the batch needs only this one of them from here
+        invalid_cells, canonical.attrs = canonical.attrs["invalid_cells"], {}
         features = check_songs(canonical, source, labelled=False, features=model.features)
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
-    notes = _notes_of(features, x_cat, model, canonical.attrs["invalid_cells"], first_row)
+    notes = _notes_of(features, x_cat, model, invalid_cells, first_row)
     known = None
     if model.artists is not None:
         x_num, known = _with_artist_evidence(x_num, canonical, model)
         notes.without_artist_column = 0 if "artist" in canonical else len(canonical)
     proba = _genre_proba(model.network, x_num, x_cat, model.audio_network)
     top = np.argsort(-proba, axis=1)[:, :3]
-    rows = np.arange(len(proba))
-    predicted = {"predicted_genre": _genre_names(model.genres, top[:, 0]),
-                 "predicted_probability": proba[rows, top[:, 0]]}
+    rows, predicted = np.arange(len(proba)), {}
     for i in range(3):  # a model of two genres has no third
         there = i < proba.shape[1]
         predicted[f"genre_{i + 1}"] = _genre_names(model.genres, top[:, i]) if there else None
         predicted[f"probability_{i + 1}"] = proba[rows, top[:, i]] if there else np.nan
+    # the first of the top 3, named as in the columns' order (the same arrays: pandas copies them apart)
+    predicted = {"predicted_genre": predicted["genre_1"], "predicted_probability": predicted["probability_1"],
+                 **predicted}
     predicted["features_filled"] = features[model.features].isna().sum(axis=1).to_numpy()
     if known is not None:
         predicted["artist_known"] = known

@@ -324,7 +324,7 @@ class TableWriter:
     "A CSV or Parquet file (by extension) written in batches to a temporary name, renamed to `path` at the end."
     # a failure or SIGTERM before the end removes the temporary file: the previous output, if any, stays whole
     def __init__(self, path: str | Path):  # .csv, .csv.gz, .parquet or .pq ('-': CSV on standard output)
-        self.rows, self._parquet, self._streams = 0, None, []
+        self.rows, self._parquet, self._streams, self._thread, self._pending = 0, None, [], None, None
         if str(path) == STDIN:  # written as it comes: a pipe has nothing to replace
             self.path, self._kind, self._tmp = path, "stdout", None
             return
@@ -364,25 +364,18 @@ class TableWriter:
 
     def write(self, frame: "pd.DataFrame"):
         "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
-        import pyarrow as pa
-        import pyarrow.parquet as pq
         if self._kind == "stdout":
             frame.to_csv(sys.stdout, index=False, header=self.rows == 0)
-            self.rows += len(frame)
-            return
-        try:
-            if self._kind in (".parquet", ".pq"):
-                if self._parquet is None:
-                    table = pa.Table.from_pandas(frame, preserve_index=False)
-                    # dictionaries for text only (a genre repeats; a probability does not): 4x faster to write a
-                    # batch of predictions, and smaller
-                    text = [f.name for f in table.schema if pa.types.is_string(f.type)
-                            or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
-                    self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=text)
-                else:
-                    table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
-                self._parquet.write_table(table)
-            else:
+        elif self._kind in (".parquet", ".pq"):
+            # encoding Parquet lets go of the GIL: a thread writes this batch while the caller makes the next
+            # (one batch in flight; its error comes out of the next call, or of the end)
+            self._wait()
+            if self._thread is None:
+                from concurrent.futures import ThreadPoolExecutor
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="songgenre-write")
+            self._pending = self._thread.submit(self._write_parquet, frame, self.rows)
+        else:
+            try:
                 if not self._streams:
                     raw = open(self._tmp, "wb")
                     self._streams.append(raw)
@@ -392,13 +385,43 @@ class TableWriter:
                         self._streams.append(raw)
                     self._streams.append(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
                 frame.to_csv(self._streams[-1], index=False, header=self.rows == 0)
+            except OSError as e:
+                self._name_output(e)
+        self.rows += len(frame)
+
+    def _write_parquet(self, frame: "pd.DataFrame", before: int):
+        "Append `frame` to the Parquet file, after `before` rows (on the writing thread)."
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+        try:
+            if self._parquet is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                # dictionaries for text that repeats (a genre, an artist): 4x faster to write than plain
+                # predictions, and smaller; not for text that does not (a song's id), where it is wasted work
+                text = [f.name for f in table.schema if pa.types.is_string(f.type)
+                        or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+                repeats = [n for n in text
+                           if pc.count_distinct(table[n]).as_py() <= max(1_000, table.num_rows // 2)]
+                self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=repeats)
+            else:
+                table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
+            self._parquet.write_table(table)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as e:  # a later batch's column of another type
-            rows = f"{self.rows + 1:,}-{self.rows + len(frame):,}"
+            rows = f"{before + 1:,}-{before + len(frame):,}"
             raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
         except OSError as e:
             self._name_output(e)
-        self.rows += len(frame)
+
+    def _wait(self, raise_error: bool = True):
+        "Wait for the batch being written; raise its error (`raise_error`) or drop it (already failing)."
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            if raise_error:
+                pending.result()
+            else:
+                pending.exception()
 
     def _name_output(self, e: OSError):
         "Raise `e` naming the output asked for: a full disk names no file, a failed rename the temporary one."
@@ -410,10 +433,15 @@ class TableWriter:
         if self._kind == "stdout":
             return
         try:
-            if self._parquet is not None:
-                self._parquet.close()
-            for stream in reversed(self._streams):
-                stream.close()
+            try:
+                if self._thread is not None:  # the last batch written first: its error is the one to tell
+                    self._thread.shutdown()
+                    self._wait(raise_error=kind is None)
+            finally:
+                if self._parquet is not None:
+                    self._parquet.close()
+                for stream in reversed(self._streams):
+                    stream.close()
             if kind is None:
                 os.chmod(self._tmp, self._mode)
                 os.replace(self._tmp, self._target)
