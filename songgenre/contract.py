@@ -311,7 +311,7 @@ def _check_in_words(column: str, check: str) -> str:
 # %% ../nbs/02_contract.ipynb #572ce412
 def _surely_passes(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> bool:
     "Whether `frame` passes `schema`, in numpy; False also where the schema asks what this does not check."
-    if schema.strict or schema.coerce or schema.unique:
+    if schema.strict or schema.coerce or schema.unique or not frame.columns.is_unique:
         return False
     for name, column in schema.columns.items():
         if name not in frame or column.coerce or column.unique or column.regex:
@@ -323,7 +323,8 @@ def _surely_passes(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> bool:
         if missing.any() and not column.nullable:
             return False
         for check in column.checks:
-            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            numeric = (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+                       and not pd.api.types.is_complex_dtype(values))
             if check.name != "in_range" or not check.ignore_na or not numeric:  # text: pandera says where
                 return False
             bounds, numbers = check.statistics, values.to_numpy(np.float64, na_value=np.nan)

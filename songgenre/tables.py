@@ -373,7 +373,8 @@ class TableWriter:
             if self._thread is None:
                 from concurrent.futures import ThreadPoolExecutor
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="songgenre-write")
-            self._pending = self._thread.submit(self._write_parquet, frame, self.rows)
+            # a shallow copy: the caller may change its frame while this one is written (copy-on-write)
+            self._pending = self._thread.submit(self._write_parquet, frame.copy(deep=False), self.rows)
         else:
             try:
                 if not self._streams:
@@ -399,11 +400,12 @@ class TableWriter:
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 # dictionaries for text that repeats (a genre, an artist): 4x faster to write than plain
                 # predictions, and smaller; not for text that does not (a song's id), where it is wasted work
-                text = [f.name for f in table.schema if pa.types.is_string(f.type)
-                        or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+                text = [f.name for f in table.schema
+                        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
                 repeats = [n for n in text
                            if pc.count_distinct(table[n]).as_py() <= max(1_000, table.num_rows // 2)]
-                self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=repeats)
+                categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]  # already one
+                self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=repeats + categories)
             else:
                 table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
             self._parquet.write_table(table)
