@@ -7,6 +7,7 @@ __all__ = ['main']
 
 # %% ../nbs/17_cli.ipynb #5ba863f8
 import argparse
+import gc
 import os
 import subprocess
 import sys
@@ -319,8 +320,16 @@ def main(argv: list[str] | None = None,  # the words after `songgenre`; None: sy
         print("songgenre: terminated", file=sys.stderr)
         return 143
 
+# %% ../nbs/17_cli.ipynb #295fa0fb
+def _console():
+    "The `songgenre` command: `main`, then an exit without the garbage collector's final sweeps."
+    code = main()
+    # the objects stay where they are until the process is gone, which frees them all at once
+    gc.freeze()
+    sys.exit(code)
+
 # %% ../nbs/17_cli.ipynb #8a20ffe0
 # `python -m songgenre.cli ...` is `songgenre ...`; a notebook's __name__ is "__main__" too,
 # and runs nothing here
 if __name__ == "__main__" and "ipykernel" not in sys.modules:
-    sys.exit(main())
+    _console()
