@@ -319,6 +319,69 @@ def count_rows(path: str | Path) -> int | None:
         return None
     return None
 
+# %% ../nbs/01_tables.ipynb #d7d0fdd8
+def _float_text(values: "pa.Array") -> "pa.Array":
+    "Floats as text in numpy's notation, as pandas' CSV writes them: Arrow's shortest digits, repaired."
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    numbers, text = values.to_numpy(zero_copy_only=False), pc.cast(values, pa.string())
+    size = np.abs(numbers)
+    # where the notations part: numpy writes 1e-05 and 1e+16, Arrow 0.00001 and 1.23e+14: numpy's own str there
+    exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        redo = np.isfinite(numbers) & (((size < 1e-4) & (numbers != 0)) | (size >= 1e16) | exponent)
+        whole = np.isfinite(numbers) & ~redo & (numbers == np.floor(numbers))
+    if whole.any():  # 1.0, not 1
+        text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    if redo.any():
+        text = pc.replace_with_mask(text, pa.array(redo), pa.array(numbers[redo].astype(str)))
+    return text
+
+# %% ../nbs/01_tables.ipynb #7de1a03e
+def _csv_bytes(frame: "pd.DataFrame",
+               header: bool,  # the column names first
+              ) -> bytes | None:
+    "`frame` as pandas' `to_csv(index=False)` writes it, made by Arrow; None where pandas must write it."
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    if frame.columns.nlevels > 1 or len(frame.columns) == 0:
+        return None
+    columns = []
+    for _, values in frame.items():
+        kind = values.dtype
+        if pd.api.types.is_bool_dtype(kind):
+            columns.append(pc.if_else(pa.array(values, type=pa.bool_(), from_pandas=True), "True", "False"))
+        elif pd.api.types.is_integer_dtype(kind):  # numpy's, and the nullable ones (an empty cell)
+            columns.append(pc.cast(pa.array(values, from_pandas=True), pa.string()))
+        elif kind == np.float64:  # not float32, which pandas writes in a notation of its own (1e-04)
+            columns.append(_float_text(pa.array(values, from_pandas=True)))
+        elif pd.api.types.is_string_dtype(kind) or kind == object:
+            try:
+                text = pa.array(values, from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):  # mixed objects: pandas writes each its own way
+                return None
+            # text, nothing, or whole numbers (a model's genres may be): each written as str() writes it
+            if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
+                    or pa.types.is_null(text.type) or pa.types.is_integer(text.type)):
+                return None
+            columns.append(pc.cast(text, pa.string()))
+        else:  # dates, categories, complex numbers...: pandas' own format
+            return None
+    names = [str(c) for c in frame.columns]
+    if any(re.search(r'[,"\r\n]', name) for name in names):  # a name pandas quotes
+        return None
+    sink = pa.BufferOutputStream()
+    try:  # Arrow quotes every name in a header: pandas' is written here
+        pcsv.write_csv(pa.Table.from_arrays(columns, names=names), sink,
+                       pcsv.WriteOptions(include_header=False, quoting_style="none"))
+    except pa.ArrowInvalid:  # a comma, a quote or a line break in a value: quoted as pandas quotes it
+        return None
+    return (",".join(names) + "\n").encode() * header + sink.getvalue().to_pybytes()
+
 # %% ../nbs/01_tables.ipynb #1a741491
 class TableWriter:
     "A CSV or Parquet file (by extension) written in batches to a temporary name, renamed to `path` at the end."
@@ -365,7 +428,10 @@ class TableWriter:
     def write(self, frame: "pd.DataFrame"):
         "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
         if self._kind == "stdout":
-            frame.to_csv(sys.stdout, index=False, header=self.rows == 0)
+            if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
+                frame.to_csv(sys.stdout, index=False, header=self.rows == 0)
+            else:
+                sys.stdout.write(text.decode())
         elif self._kind in (".parquet", ".pq"):
             # encoding Parquet lets go of the GIL: a thread writes this batch while the caller makes the next
             # (one batch in flight; its error comes out of the next call, or of the end)
@@ -385,7 +451,11 @@ class TableWriter:
                         raw = gzip.GzipFile(self._target.name[:-3], "wb", fileobj=raw)
                         self._streams.append(raw)
                     self._streams.append(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-                frame.to_csv(self._streams[-1], index=False, header=self.rows == 0)
+                if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
+                    frame.to_csv(self._streams[-1], index=False, header=self.rows == 0)
+                else:  # after what pandas wrote of an earlier batch
+                    self._streams[-1].flush()
+                    self._streams[-2].write(text)
             except OSError as e:
                 self._name_output(e)
         self.rows += len(frame)
