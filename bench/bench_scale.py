@@ -86,11 +86,12 @@ def network_share(catalog: Path, model_dir: Path, out: Path) -> float:
         api._genre_proba = scoring
 
 
-WHAT = ("songgenre predict (Parquet in, Parquet out; and CSV for the smallest) and LightGBM's predict "
+WHAT = ("songgenre predict (Parquet in, Parquet out) and LightGBM's predict "
         "(300 trees, batches of 98,304 songs) on catalogs drawn from genres_v2 with 1 % noise; wall seconds and "
         "peak resident memory of each process, on this machine; the share of each end-to-end rate in the "
-        "network's own rate and in predict_genres' on a frame in memory; up to 4 million songs, the share of "
-        "predict_file's wall time spent in the network, in the same run")
+        "network's own rate and in predict_genres' on a frame in memory, and in the network's rate timed just before "
+        "and after each run (_around); up to 4 million songs, the share of predict_file's wall time spent in the "
+        "network, in the same run; from CSV at the smallest size, to Parquet and to CSV")
 
 # read as `songgenre predict` reads, without pre-buffering: with it, pyarrow keeps what it has read until the
 # end (~100 MB per million songs; LightGBM peaked at 2.18 GB on 20 million songs in the run at 5d55c0c)
@@ -138,7 +139,10 @@ def main():
     sample = canonical_songs(frame, "bench", require_genre=False, features=features)
     x_num, x_cat, _ = to_tensors(model.preprocessor, sample)
     # the fastest of three runs: the first call prepares torch's kernels, and this machine's speed wanders
-    model_rate = len(sample) / best_seconds(lambda: predict_proba(model.network, x_num, x_cat))
+    def network_rate() -> float:
+        "The network's songs/s on the prepared million songs: the fastest of three runs."
+        return len(sample) / best_seconds(lambda: predict_proba(model.network, x_num, x_cat))
+    model_rate = network_rate()
     print(f"network alone, in memory: {model_rate:,.0f} songs/s (torch threads {torch.get_num_threads()})",
           flush=True)
     frame_rate = len(frame) / best_seconds(lambda: predict_genres(frame, model))
@@ -165,20 +169,27 @@ def main():
     for size in args.sizes:
         catalog = work / f"catalog_{size}.parquet"
         make_catalog(catalog_songs, size, catalog)
+        # the network alone timed again just before and after: its rate at the time of the run, on a machine whose
+        # speed wanders by up to 2x within minutes
+        network_before = network_rate()
         ours = timed([BIN / "songgenre", "predict", "--model", work / "model", catalog, "-o",
                       work / "out.parquet"])
-        row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"])}}
+        around = (network_before + network_rate()) / 2
+        row = {"songs": size, "input": "parquet", "ours": {**ours, "songs_per_s": round(size / ours["seconds"]),
+                                                          "network_songs_per_s_around": round(around)}}
+        row["ours"]["share_of_network_rate_around"] = round(row["ours"]["songs_per_s"] / around, 3)
         if size <= 4_000_000:  # the 20-million-song run would add minutes for the same share
             share = network_share(catalog, work / "model", work / "out.parquet")
             row["ours"]["network_share_of_time"] = round(share, 3)
         print(f"{size:,} songs, ours: {row['ours']}", flush=True)
         rows.append(row)
         save(rows, complete=False)
-        if size == args.sizes[0]:  # CSV in and out, limited by parsing
+        if size == args.sizes[0]:  # from CSV: to Parquet (what parsing costs), and to CSV (and writing text)
             pq.read_table(catalog).to_pandas().to_csv(work / "catalog.csv", index=False)
-            csv = timed([BIN / "songgenre", "predict", "--model", work / "model", work / "catalog.csv",
-                         "-o", work / "out.csv"])
-            row["ours_csv"] = {**csv, "songs_per_s": round(size / csv["seconds"])}
+            for key, out_file in (("ours_csv_to_parquet", "out.parquet"), ("ours_csv", "out.csv")):
+                csv = timed([BIN / "songgenre", "predict", "--model", work / "model", work / "catalog.csv",
+                             "-o", work / out_file])
+                row[key] = {**csv, "songs_per_s": round(size / csv["seconds"])}
         if args.lightgbm_up_to is None or size <= args.lightgbm_up_to:
             trees = timed([sys.executable, work / "trees.py", work / "trees.joblib", catalog, work / "trees.npy"])
             row["lightgbm"] = {**trees, "songs_per_s": round(size / trees["seconds"])}
