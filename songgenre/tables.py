@@ -338,41 +338,49 @@ def _float_text(values: "pa.Array") -> "pa.Array":
         text = pc.replace_with_mask(text, pa.array(redo), pa.array(numbers[redo].astype(str)))
     return text
 
+# %% ../nbs/01_tables.ipynb #8dfb5907
+def _csv_column(values: "pd.Series") -> "pa.Array | None":
+    "One column's cells as text, as pandas' CSV writes them; None for a kind pandas writes its own way."
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    kind = values.dtype
+    if pd.api.types.is_bool_dtype(kind):
+        return pc.if_else(pa.array(values, type=pa.bool_(), from_pandas=True), "True", "False")
+    if pd.api.types.is_integer_dtype(kind):  # numpy's, and the nullable ones (an empty cell)
+        return pc.cast(pa.array(values, from_pandas=True), pa.string())
+    if kind == np.float64:  # not float32, which pandas writes in a notation of its own (1e-04)
+        return _float_text(pa.array(values, from_pandas=True))
+    if not (pd.api.types.is_string_dtype(kind) or kind == object):  # dates, categories...
+        return None
+    text = pa.array(values, from_pandas=True)
+    if pa.types.is_integer(text.type):  # whole numbers (a model's genres may be), unless str() says otherwise
+        if not all(type(v) is int or isinstance(v, np.integer) for v in values.dropna()):
+            return None
+    elif not any(is_kind(text.type)
+                 for is_kind in (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)):
+        return None
+    return pc.cast(text, pa.string())
+
 # %% ../nbs/01_tables.ipynb #7de1a03e
 def _csv_bytes(frame: "pd.DataFrame",
                header: bool,  # the column names first
               ) -> bytes | None:
     "`frame` as pandas' `to_csv(index=False)` writes it, made by Arrow; None where pandas must write it."
-    import numpy as np
-    import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
-    if frame.columns.nlevels > 1 or len(frame.columns) == 0:
+    names = list(frame.columns)
+    # pandas quotes an empty cell alone on its line, writes a label that is not text its own way, and ends
+    # lines with the system's line separator
+    if (len(names) < 2 or os.linesep != "\n"
+            or not all(isinstance(n, str) and n and not re.search(r'[,"\r\n]', n) for n in names)):
         return None
-    columns = []
-    for _, values in frame.items():
-        kind = values.dtype
-        if pd.api.types.is_bool_dtype(kind):
-            columns.append(pc.if_else(pa.array(values, type=pa.bool_(), from_pandas=True), "True", "False"))
-        elif pd.api.types.is_integer_dtype(kind):  # numpy's, and the nullable ones (an empty cell)
-            columns.append(pc.cast(pa.array(values, from_pandas=True), pa.string()))
-        elif kind == np.float64:  # not float32, which pandas writes in a notation of its own (1e-04)
-            columns.append(_float_text(pa.array(values, from_pandas=True)))
-        elif pd.api.types.is_string_dtype(kind) or kind == object:
-            try:
-                text = pa.array(values, from_pandas=True)
-            except (pa.ArrowException, TypeError, ValueError):  # mixed objects: pandas writes each its own way
-                return None
-            # text, nothing, or whole numbers (a model's genres may be): each written as str() writes it
-            if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
-                    or pa.types.is_null(text.type) or pa.types.is_integer(text.type)):
-                return None
-            columns.append(pc.cast(text, pa.string()))
-        else:  # dates, categories, complex numbers...: pandas' own format
-            return None
-    names = [str(c) for c in frame.columns]
-    if any(re.search(r'[,"\r\n]', name) for name in names):  # a name pandas quotes
+    try:
+        columns = [_csv_column(values) for _, values in frame.items()]
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):  # mixed objects, ints beyond 64 bits...
+        return None
+    if any(c is None for c in columns):
         return None
     sink = pa.BufferOutputStream()
     try:  # Arrow quotes every name in a header: pandas' is written here
