@@ -329,9 +329,9 @@ def _float_text(values: "pa.Array") -> "pa.Array":
     size = np.abs(numbers)
     # where the notations part: numpy writes 1e-05 and 1e+16, Arrow 0.00001 and 1.23e+14: numpy's own str there
     exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
-    with np.errstate(invalid="ignore"):
-        redo = np.isfinite(numbers) & (((size < 1e-4) & (numbers != 0)) | (size >= 1e16) | exponent)
-        whole = np.isfinite(numbers) & ~redo & (numbers == np.floor(numbers))
+    finite = np.isfinite(numbers)
+    redo = finite & (((size < 1e-4) & (numbers != 0)) | (size >= 1e16) | exponent)
+    whole = finite & ~redo & (numbers == np.floor(numbers))
     if whole.any():  # 1.0, not 1
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
     if redo.any():
@@ -436,10 +436,7 @@ class TableWriter:
     def write(self, frame: "pd.DataFrame"):
         "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
         if self._kind == "stdout":
-            if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
-                frame.to_csv(sys.stdout, index=False, header=self.rows == 0)
-            else:
-                sys.stdout.write(text.decode())
+            self._write_csv(frame, sys.stdout)
         elif self._kind in (".parquet", ".pq"):
             # encoding Parquet lets go of the GIL: a thread writes this batch while the caller makes the next
             # (one batch in flight; its error comes out of the next call, or of the end)
@@ -459,14 +456,17 @@ class TableWriter:
                         raw = gzip.GzipFile(self._target.name[:-3], "wb", fileobj=raw)
                         self._streams.append(raw)
                     self._streams.append(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-                if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
-                    frame.to_csv(self._streams[-1], index=False, header=self.rows == 0)
-                else:  # after what pandas wrote of an earlier batch
-                    self._streams[-1].flush()
-                    self._streams[-2].write(text)
+                self._write_csv(frame, self._streams[-1])
             except OSError as e:
                 self._name_output(e)
         self.rows += len(frame)
+
+    def _write_csv(self, frame: "pd.DataFrame", stream):
+        "Append `frame` to the text `stream` as CSV: made by Arrow where it can be, else by pandas."
+        if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
+            frame.to_csv(stream, index=False, header=self.rows == 0)
+        else:
+            stream.write(text.decode())
 
     def _write_parquet(self, frame: "pd.DataFrame", before: int):
         "Append `frame` to the Parquet file, after `before` rows (on the writing thread)."
