@@ -435,41 +435,44 @@ class TableWriter:
 
     def write(self, frame: "pd.DataFrame"):
         "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
-        if self._kind == "stdout":
-            self._write_csv(frame, sys.stdout)
-        elif self._kind in (".parquet", ".pq"):
-            # encoding Parquet lets go of the GIL: a thread writes this batch while the caller makes the next
-            # (one batch in flight; its error comes out of the next call, or of the end)
+        if self._kind == "stdout":  # written as it comes, in order with anything else on standard output
+            self._write_csv(frame, sys.stdout, header=self.rows == 0)
+        else:
+            # encoding Parquet or CSV lets go of the GIL: a thread writes this batch while the caller makes the
+            # next (one batch in flight; its error comes out of the next call, or of the end)
             self._wait()
             if self._thread is None:
                 from concurrent.futures import ThreadPoolExecutor
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="songgenre-write")
             # a shallow copy: the caller may change its frame while this one is written (copy-on-write)
-            self._pending = self._thread.submit(self._write_parquet, frame.copy(deep=False), self.rows)
-        else:
-            try:
-                if not self._streams:
-                    raw = open(self._tmp, "wb")
-                    self._streams.append(raw)
-                    if self._kind == ".csv.gz":  # the gzip header names the output, not the temporary file
-                        # the name `gunzip -N` restores (gzip itself strips only a lower-case .gz)
-                        raw = gzip.GzipFile(self._target.name[:-3], "wb", fileobj=raw)
-                        self._streams.append(raw)
-                    self._streams.append(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
-                self._write_csv(frame, self._streams[-1])
-            except OSError as e:
-                self._name_output(e)
+            self._pending = self._thread.submit(self._write_batch, frame.copy(deep=False), self.rows)
         self.rows += len(frame)
 
-    def _write_csv(self, frame: "pd.DataFrame", stream):
-        "Append `frame` to the text `stream` as CSV: made by Arrow where it can be, else by pandas."
-        if (text := _csv_bytes(frame, header=self.rows == 0)) is None:
-            frame.to_csv(stream, index=False, header=self.rows == 0)
+    def _write_batch(self, frame: "pd.DataFrame", before: int):
+        "Append `frame` to the file, after `before` rows (on the writing thread)."
+        try:
+            if self._kind in (".parquet", ".pq"):
+                self._write_parquet(frame, before)
+                return
+            if not self._streams:
+                raw = open(self._tmp, "wb")
+                self._streams.append(raw)
+                if self._kind == ".csv.gz":  # the gzip header names the output, not the temporary file
+                    # the name `gunzip -N` restores (gzip itself strips only a lower-case .gz)
+                    self._streams.append(gzip.GzipFile(self._target.name[:-3], "wb", fileobj=raw))
+            self._write_csv(frame, self._streams[-1], header=before == 0)
+        except OSError as e:
+            self._name_output(e)
+
+    def _write_csv(self, frame: "pd.DataFrame", stream, header: bool):
+        "Append `frame` to `stream` (text or bytes) as CSV: made by Arrow where it can be, else by pandas."
+        if (text := _csv_bytes(frame, header)) is None:
+            frame.to_csv(stream, index=False, header=header)
         else:
-            stream.write(text.decode())
+            stream.write(text.decode() if isinstance(stream, io.TextIOBase) else text)
 
     def _write_parquet(self, frame: "pd.DataFrame", before: int):
-        "Append `frame` to the Parquet file, after `before` rows (on the writing thread)."
+        "Append `frame` to the Parquet file, after `before` rows."
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
@@ -491,8 +494,6 @@ class TableWriter:
             rows = f"{before + 1:,}-{before + len(frame):,}"
             raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
-        except OSError as e:
-            self._name_output(e)
 
     def _wait(self, raise_error: bool = True):
         "Wait for the batch being written; raise its error (`raise_error`) or drop it (already failing)."
