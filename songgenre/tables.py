@@ -321,21 +321,25 @@ def count_rows(path: str | Path) -> int | None:
 
 # %% ../nbs/01_tables.ipynb #d7d0fdd8
 def _float_text(values: "pa.Array") -> "pa.Array":
-    "Floats as text in numpy's notation, as pandas' CSV writes them: Arrow's shortest digits, repaired."
+    "Floats (64 or 32 bits) in numpy's notation, as pandas' CSV writes them: Arrow's digits, repaired."
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     numbers, text = values.to_numpy(zero_copy_only=False), pc.cast(values, pa.string())
-    size = np.abs(numbers)
-    # where the notations part: numpy writes 1e-05 and 1e+16, Arrow 0.00001 and 1.23e+14: numpy's own str there
+    size = np.abs(numbers.astype(np.float64))  # compared as numpy compares: a float32's exact value
+    # where the notations part: numpy writes 1e-05, 1e+16 (float32: 1e+06), Arrow 0.00001 and 1.23e+14:
+    # numpy's own str there (for float32 from 1e+05 on, below where numpy changes notation)
+    largest = 1e16 if numbers.dtype == np.float64 else 1e5
     exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
     finite = np.isfinite(numbers)
-    redo = finite & (((size < 1e-4) & (numbers != 0)) | (size >= 1e16) | exponent)
+    redo = finite & (((size < 1e-4) & (numbers != 0)) | (size >= largest) | exponent)
     whole = finite & ~redo & (numbers == np.floor(numbers))
     if whole.any():  # 1.0, not 1
         text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
     if redo.any():
-        text = pc.replace_with_mask(text, pa.array(redo), pa.array(numbers[redo].astype(str)))
+        numpy_text = pa.array(numbers[redo].astype(str))  # in chunks when long
+        numpy_text = numpy_text.combine_chunks() if isinstance(numpy_text, pa.ChunkedArray) else numpy_text
+        text = pc.replace_with_mask(text, pa.array(redo), numpy_text)
     return text
 
 # %% ../nbs/01_tables.ipynb #8dfb5907
@@ -350,7 +354,7 @@ def _csv_column(values: "pd.Series") -> "pa.Array | None":
         return pc.if_else(pa.array(values, type=pa.bool_(), from_pandas=True), "True", "False")
     if pd.api.types.is_integer_dtype(kind):  # numpy's, and the nullable ones (an empty cell)
         return pc.cast(pa.array(values, from_pandas=True), pa.string())
-    if kind == np.float64:  # not float32, which pandas writes in a notation of its own (1e-04)
+    if kind in (np.float64, np.float32):  # float16, nullable Float64: pandas' own way
         return _float_text(pa.array(values, from_pandas=True))
     if not (pd.api.types.is_string_dtype(kind) or kind == object):  # dates, categories...
         return None
