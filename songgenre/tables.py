@@ -499,6 +499,19 @@ class TableWriter:
             raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
 
+    def _join(self):
+        "End the writing thread once its batch is written, through a second Ctrl-C too: no file closed under it."
+        stopped = None
+        # waited on the batch, not the thread: an interrupted Thread.join takes the thread for ended (Python 3.11)
+        while self._pending is not None and not self._pending.done():
+            try:
+                self._pending.exception()  # its error, if any, is told by `_wait`
+            except BaseException as e:  # Ctrl-C, SIGTERM: the stop stands, once the batch in hand is written
+                stopped = e
+        self._thread.shutdown()
+        if stopped is not None:
+            raise stopped
+
     def _wait(self, raise_error: bool = True):
         "Wait for the batch being written; raise its error (`raise_error`) or drop it (already failing)."
         pending, self._pending = self._pending, None
@@ -520,7 +533,7 @@ class TableWriter:
         try:
             try:
                 if self._thread is not None:  # the last batch written first: its error is the one to tell
-                    self._thread.shutdown()
+                    self._join()
                     self._wait(raise_error=kind is None)
             finally:
                 if self._parquet is not None:
