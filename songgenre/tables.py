@@ -400,6 +400,7 @@ class TableWriter:
     # a failure or SIGTERM before the end removes the temporary file: the previous output, if any, stays whole
     def __init__(self, path: str | Path):  # .csv, .csv.gz, .parquet or .pq ('-': CSV on standard output)
         self.rows, self._parquet, self._streams, self._thread, self._pending = 0, None, [], None, None
+        self._header_due, self._closed = True, False
         if str(path) == STDIN:  # written as it comes: a pipe has nothing to replace
             self.path, self._kind, self._tmp = path, "stdout", None
             return
@@ -439,8 +440,12 @@ class TableWriter:
 
     def write(self, frame: "pd.DataFrame"):
         "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
+        import pandas as pd
+        if self._closed:
+            raise ValueError(f"{self.path}: already written and closed")
+        header, self._header_due = self._header_due, False  # once, even if the first batch has no rows
         if self._kind == "stdout":  # written as it comes, in order with anything else on standard output
-            self._write_csv(frame, sys.stdout, header=self.rows == 0)
+            self._write_csv(frame, sys.stdout, header)
         else:
             # encoding Parquet or CSV lets go of the GIL: a thread writes this batch while the caller makes the
             # next (one batch in flight; its error comes out of the next call, or of the end)
@@ -448,12 +453,14 @@ class TableWriter:
             if self._thread is None:
                 from concurrent.futures import ThreadPoolExecutor
                 self._thread = ThreadPoolExecutor(1, thread_name_prefix="songgenre-write")
-            # a shallow copy: the caller may change its frame while this one is written (copy-on-write)
-            self._pending = self._thread.submit(self._write_batch, frame.copy(deep=False), self.rows)
+            # the caller may change its frame while this one is written: a copy its changes cannot reach,
+            # shallow under copy-on-write (pandas 3), whole before
+            own = frame.copy(deep=int(pd.__version__.split(".")[0]) < 3)
+            self._pending = self._thread.submit(self._write_batch, own, self.rows, header)
         self.rows += len(frame)
 
-    def _write_batch(self, frame: "pd.DataFrame", before: int):
-        "Append `frame` to the file, after `before` rows (on the writing thread)."
+    def _write_batch(self, frame: "pd.DataFrame", before: int, header: bool):
+        "Append `frame` to the file, after `before` rows, CSV with its `header` (on the writing thread)."
         try:
             if self._kind in (".parquet", ".pq"):
                 self._write_parquet(frame, before)
@@ -464,16 +471,16 @@ class TableWriter:
                 if self._kind == ".csv.gz":  # the gzip header names the output, not the temporary file
                     # the name `gunzip -N` restores (gzip itself strips only a lower-case .gz)
                     self._streams.append(gzip.GzipFile(self._target.name[:-3], "wb", fileobj=raw))
-            self._write_csv(frame, self._streams[-1], header=before == 0)
+            self._write_csv(frame, self._streams[-1], header)
         except OSError as e:
             self._name_output(e)
 
     def _write_csv(self, frame: "pd.DataFrame", stream, header: bool):
-        "Append `frame` to `stream` (text or bytes) as CSV: made by Arrow where it can be, else by pandas."
+        "Append `frame` to `stream` (bytes, or text) as CSV: made by Arrow where it can be, else by pandas."
         if (text := _csv_bytes(frame, header)) is None:
             frame.to_csv(stream, index=False, header=header)
         else:
-            stream.write(text.decode() if isinstance(stream, io.TextIOBase) else text)
+            stream.write(text if isinstance(stream, io.BufferedIOBase) else text.decode())
 
     def _write_parquet(self, frame: "pd.DataFrame", before: int):
         "Append `frame` to the Parquet file, after `before` rows."
@@ -500,13 +507,15 @@ class TableWriter:
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
 
     def _join(self):
-        "End the writing thread once its batch is written, through a second Ctrl-C too: no file closed under it."
+        "End the writing thread after its batches, even through a second Ctrl-C: no file is closed under it."
         stopped = None
-        # waited on the batch, not the thread: an interrupted Thread.join takes the thread for ended (Python 3.11)
-        while self._pending is not None and not self._pending.done():
+        # a no-op queued after the last batch (one thread: in order), waited on rather than the thread: an
+        # interrupted Thread.join takes the thread for ended (Python 3.11)
+        last = self._thread.submit(int)
+        while not last.done():
             try:
-                self._pending.exception()  # its error, if any, is told by `_wait`
-            except BaseException as e:  # Ctrl-C, SIGTERM: the stop stands, once the batch in hand is written
+                last.exception()
+            except BaseException as e:  # Ctrl-C, SIGTERM: it stands, once the batches in hand are written
                 stopped = e
         self._thread.shutdown()
         if stopped is not None:
@@ -514,12 +523,16 @@ class TableWriter:
 
     def _wait(self, raise_error: bool = True):
         "Wait for the batch being written; raise its error (`raise_error`) or drop it (already failing)."
-        pending, self._pending = self._pending, None
-        if pending is not None:
+        if (pending := self._pending) is None:
+            return
+        try:
             if raise_error:
                 pending.result()
             else:
                 pending.exception()
+        finally:  # kept while it runs: a Ctrl-C in the wait leaves it for the end to wait on
+            if pending.done():
+                self._pending = None
 
     def _name_output(self, e: OSError):
         "Raise `e` naming the output asked for: a full disk names no file, a failed rename the temporary one."
@@ -528,6 +541,7 @@ class TableWriter:
         raise OSError(e.errno, e.strerror or str(e), str(self.path)) from None
 
     def __exit__(self, kind, error, trace):
+        self._closed = True
         if self._kind == "stdout":
             return
         try:
@@ -536,10 +550,11 @@ class TableWriter:
                     self._join()
                     self._wait(raise_error=kind is None)
             finally:
-                if self._parquet is not None:
-                    self._parquet.close()
-                for stream in reversed(self._streams):
-                    stream.close()
+                with contextlib.ExitStack() as closing:  # each closed, even after one fails (a full disk)
+                    for stream in self._streams:
+                        closing.callback(stream.close)
+                    if self._parquet is not None:
+                        closing.callback(self._parquet.close)
             if kind is None:
                 os.chmod(self._tmp, self._mode)
                 os.replace(self._tmp, self._target)
