@@ -326,7 +326,7 @@ def _float_text(values: "pa.Array") -> "pa.Array":
     import pyarrow as pa
     import pyarrow.compute as pc
     numbers, text = values.to_numpy(zero_copy_only=False), pc.cast(values, pa.string())
-    size = np.abs(numbers.astype(np.float64))  # compared as numpy compares: a float32's exact value
+    size = np.abs(numbers.astype(np.float64, copy=False))  # compared as numpy compares: a float32's exact value
     # where the notations part: numpy writes 1e-05, 1e+16 (float32: 1e+06), Arrow 0.00001 and 1.23e+14:
     # numpy's own str there (for float32 from 1e+05 on, below where numpy changes notation)
     largest = 1e16 if numbers.dtype == np.float64 else 1e5
@@ -511,7 +511,7 @@ class TableWriter:
         stopped = None
         # a no-op queued after the last batch (one thread: in order), waited on rather than the thread: an
         # interrupted Thread.join takes the thread for ended (Python 3.11)
-        last = self._thread.submit(int)
+        last = self._thread.submit(lambda: None)
         while not last.done():
             try:
                 last.exception()
@@ -523,16 +523,12 @@ class TableWriter:
 
     def _wait(self, raise_error: bool = True):
         "Wait for the batch being written; raise its error (`raise_error`) or drop it (already failing)."
-        if (pending := self._pending) is None:
-            return
-        try:
+        pending, self._pending = self._pending, None
+        if pending is not None:
             if raise_error:
                 pending.result()
             else:
                 pending.exception()
-        finally:  # kept while it runs: a Ctrl-C in the wait leaves it for the end to wait on
-            if pending.done():
-                self._pending = None
 
     def _name_output(self, e: OSError):
         "Raise `e` naming the output asked for: a full disk names no file, a failed rename the temporary one."
