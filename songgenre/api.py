@@ -23,10 +23,11 @@ import pyarrow as pa
 import torch
 from tqdm.auto import tqdm
 
+import songgenre
 from .artists import ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
-from .contract import canonical_songs, check_songs, parse_artists, parse_genres
+from .contract import _normalize, canonical_songs, check_songs, parse_artists, parse_genres
 from .data import find_songs_file
 from .metrics import genre_metrics
 from .model import (SCORING_ROWS, OURS, GenreMLP, ModelConfig, PreparedData, predict_proba, prepare_data,
@@ -41,6 +42,13 @@ from .tables import STDIN, TableWriter, count_rows, read_batches, read_table, sh
 def _in_words(counts: dict) -> str:
     "Per-column counts as a reader would say them: 'energy 12, key 3'."
     return ", ".join(f"{column} {n:,}" for column, n in counts.items())
+
+# %% ../nbs/09_api.ipynb #20d77df6
+def _dropped_for_values(report: CleaningReport) -> dict:
+    "Songs a cleaning report dropped for a missing genre or a value out of range, by reason; not copies."
+    reason = lambda rule: "without a genre" if rule == "no genre" else "with " + rule.replace(" within ", " outside ")
+    return {reason(r["rule"]): r["rows touched"] for r in report.rules
+            if r["action"] == "dropped" and r["rows touched"] and not r["rule"].startswith("exact repeat")}
 
 # %% ../nbs/09_api.ipynb #2f5274e9
 @dataclass
@@ -187,12 +195,25 @@ def train_genre_model(
     absent = [f for f in FEATURES if f not in features]
     filled = {f: int(n) for f, n in songs[features].isna().sum().items() if n}
     if absent:
+        misnamed = read.canonical.attrs["misnamed"]
+        hints = "".join(f"; '{c}' may be {f}: name it with --column {f}={c}" for f, c in misnamed.items())
         warnings.warn(f"{source}: no values for {', '.join(absent)}; the model learns from the other "
-                      f"{len(features)} features", UserWarning, stacklevel=2)
+                      f"{len(features)} features{hints}", UserWarning, stacklevel=2)
+    if dropped := _dropped_for_values(read.report):
+        reasons = "; ".join(f"{n:,} {reason}" for reason, n in dropped.items())
+        warnings.warn(f"{source}: {sum(dropped.values()):,} of {read.report.rows_in:,} songs not learnt from "
+                      f"({reasons}); predict and evaluate refuse values out of range unless "
+                      "--invalid-as-missing", UserWarning, stacklevel=2)
     if filled:
         warnings.warn(f"{source}: {sum(filled.values()):,} empty feature cells filled with the training songs' "
                       f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)
     table, evidence, audio = None, {}, None
+    if artist_evidence and split_by == "artist" and "artist" in songs:
+        # no validation or test song's artist is in the training songs: evidence could be neither tuned nor tested
+        warnings.warn(f"{source}: split by artist, no validation or test song has a known artist, so artist "
+                      "evidence can be neither tuned nor tested; the model learns from audio alone",
+                      UserWarning, stacklevel=2)
+        artist_evidence = False
     if artist_evidence and "artist" in songs and songs["artist"].notna().any():
         if config.k > 1:
             raise ValueError("artist evidence is an input of a single MLP (k = 1); train a TabM ensemble with "
@@ -215,14 +236,18 @@ def train_genre_model(
             "training_data": {**read.trained_on, "rows_loaded": read.report.rows_in, "rows_used": len(songs),
                               "split_sizes": splits.sizes(), **_read_as(read.canonical),
                               "features_absent": absent, "cells_filled": filled,
+                              "rows_dropped": {r["rule"]: r["rows touched"] for r in read.report.rules
+                                               if r["action"] == "dropped" and r["rows touched"]},
                               "genres_in_train_only": splits.train_only},
             "metrics": scores,
-            **({"artist_evidence": {"column": artist_column, "split_by": split_by, **evidence}} if table else {})}
+            **({"artist_evidence": {"column": read.canonical.attrs["artist_column"], "split_by": split_by,
+                                    **evidence}} if table else {})}
     seen = np.unique(np.concatenate([row_fingerprints(splits.train, features),
                                      row_fingerprints(splits.valid, features)]))
     model = GenreModel(result.model.cpu(), data_.preprocessor, config, meta, seen, table, audio)
     save_model(model, out)
-    return model
+    # as load_model would give it back: model.json's versions too
+    return replace(model, meta={**meta, "package_version": songgenre.__version__})
 
 # %% ../nbs/09_api.ipynb #de537a18
 def training_splits(data: str | Path | pd.DataFrame | None = None,  # as in `train_genre_model`
@@ -340,6 +365,23 @@ def _with_artist_evidence(x_num: torch.Tensor, songs: pd.DataFrame, model: Genre
     # known: some song behind the evidence (its last input, log(1 + songs)); the credits are parsed once
     return torch.cat([x_num, torch.as_tensor(evidence)], 1), evidence[:, -1] > 0
 
+# %% ../nbs/09_api.ipynb #2b00e59f
+def _remembered_layout(model: GenreModel, frame: pd.DataFrame,
+                       columns: dict | None,  # feature -> column, as given; these win
+                       artist_column: str | None,  # as given; None: the model's, where the frame has it
+                      ) -> tuple[dict | None, str | None]:
+    "The feature columns and artist column to read `frame` by: those given, else those the model learnt from."
+    names = {str(c).strip() for c in frame.columns}
+    given = {_normalize(f) for f in columns or {}}
+    taken = {str(c).strip() for c in (columns or {}).values()}
+    trained = model.meta.get("training_data", {}).get("columns") or {}
+    remembered = {f: c for f, c in trained.items()  # only the columns named otherwise than their feature
+                  if _normalize(c) != _normalize(f) and _normalize(f) not in given and c in names - taken}
+    if artist_column is None and model.artists is not None:
+        column = model.meta.get("artist_evidence", {}).get("column")
+        artist_column = column if column in names - taken - set(remembered.values()) else None
+    return {**remembered, **(columns or {})} or None, artist_column
+
 # %% ../nbs/09_api.ipynb #01f3180d
 def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns: dict | None, invalid: str,
                    first_row: int = 1,  # the file's number of the frame's first row
@@ -348,12 +390,14 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
     "`frame` with the prediction columns, and what to say about its songs (`predict_genres` without warnings)."
     out = frame.drop(columns=[c for c in frame.columns  # an earlier prediction's columns, whatever their case
                               if str(c).strip().lower() in [*PREDICTION_COLUMNS, "artist_known"]])
-    if len(frame) == 0:  # an empty partition of a Dask frame: the columns, no rows
-        return out.assign(**{c: pd.Series(dtype=object if c.startswith("genre") or c == "predicted_genre"
-                                          else "int64" if c == "features_filled" else "float64")
+    if len(frame) == 0:  # an empty partition of a Dask frame: the columns, no rows, the types of a full one
+        no_genres = pd.Series(_genre_names(model.genres, np.zeros(0, int)))
+        return out.assign(**{c: no_genres if c.startswith("genre") or c == "predicted_genre"
+                             else pd.Series(dtype="int64" if c == "features_filled" else "float64")
                              for c in PREDICTION_COLUMNS},
                           **({"artist_known": pd.Series(dtype=bool)} if model.artists is not None else {})
                           ), _Notes()
+    columns, artist_column = _remembered_layout(model, frame, columns, artist_column)
     with rows_counted_from(first_row):
         canonical = canonical_songs(frame, source, require_genre=False, columns=columns,
                                     features=model.features, invalid=invalid, artist_column=artist_column)
@@ -471,9 +515,10 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     """Predict the genres of every song of a file, batch by batch, into `output`; return the songs written.
 
     Memory is bounded by `batch_rows`, not by the file. The output is `predict_genres`' on the whole table,
-    row for row (bit for bit when `batch_rows` is a multiple of `SCORING_ROWS`); it appears whole at the
+    row for row (bit for bit when `batch_rows` is a multiple of `SCORING_ROWS`); a file appears whole at the
     end, and a bad song anywhere (named by its row in the file) or a stop leaves none (a previous output
-    stays). Warnings are counted over the whole file and said once."""
+    stays). Standard output gets each batch as it is scored, so a bad song stops it part-way. Warnings are
+    counted over the whole file and said once."""
     model, source = _model_from(model), table_name(songs)
     notes, done, total = _Notes(), 0, count_rows(songs)
     with (TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown,
@@ -512,6 +557,7 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     error."""
     _check_frame(frame, source, model)
     model = _model_from(model)
+    columns, artist_column = _remembered_layout(model, frame, columns, artist_column)
     canonical = canonical_songs(frame, source, True, genre_column, columns, model.features, model.genres,
                                 invalid, artist_column)
     songs = check_songs(canonical, source, features=model.features)
@@ -542,7 +588,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                    model: str | Path,  # a model directory that weighs artist evidence; saved over, atomically
                    source: str = "input",  # the name errors give a frame (a file is named by its path)
                    genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
-                   artist_column: str | None = None,  # the artist column; None: one named like 'artist'
+                   artist_column: str | None = None,  # the artist column; None: the model's, or one named like 'artist'
                   ) -> GenreModel:
     "Count tagged songs in the model's artist table, without retraining its network; save the model in place."
     directory = Path(model)
@@ -552,13 +598,26 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                          "table to add songs to")
     if isinstance(data, pd.DataFrame):
         raw, trained_on = data, {"file": None}
+    elif str(data) == STDIN:  # read once, so not hashed: a second update of the same songs is not caught
+        raw, source, trained_on = read_table(data), table_name(data), {"file": None}
     else:
         raw, source = read_table(data), str(data)
         trained_on = {"file": Path(data).name, "sha256": sha256_file(data)}
+    evidence = loaded.meta["artist_evidence"]
+    # counted twice, an artist's songs would weigh double: the training file, or a file added before
+    if (digest := trained_on.get("sha256")) and digest in [
+            loaded.meta["training_data"].get("sha256"), *(u.get("sha256") for u in evidence.get("updates", []))]:
+        raise SongDataError(f"{source}: its songs are already counted (the model was trained on, or updated "
+                            "with, this very file)")
+    _, artist_column = _remembered_layout(loaded, raw, None, artist_column)
     genres = parse_genres(raw, source, genre_column, loaded.genres)  # a genre the model lacks is an error
     credits = parse_artists(raw, source, artist_column)
     usable = (genres.notna() & credits.notna()).to_numpy()
-    evidence = loaded.meta["artist_evidence"]
+    if not usable.any():
+        raise SongDataError(f"{source}: no song has both an artist and a genre; nothing to add")
+    if skipped := int((~usable).sum()):
+        warnings.warn(f"{source}: {skipped:,} of {len(usable):,} songs left out, without an artist or a genre",
+                      UserWarning, stacklevel=2)
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}
     updated = replace(loaded, meta=meta, artists=loaded.artists.add(credits[usable],

@@ -7,6 +7,7 @@ __all__ = ['main']
 
 # %% ../nbs/17_cli.ipynb #5ba863f8
 import argparse
+import fnmatch
 import gc
 import os
 import subprocess
@@ -25,10 +26,12 @@ if TYPE_CHECKING:  # for the annotations only
 
 # %% ../nbs/17_cli.ipynb #de7265cd
 def _positive_int(text: str) -> int:
-    "An argparse type: a whole number of at least 1."
+    "An argparse type: a whole number of at least 1 (and below 2**31, beyond any batch or epoch count)."
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value >= 2**31:
+        raise argparse.ArgumentTypeError(f"must be below {2**31:,}, got {value}")
     return value
 _positive_int.__name__ = "positive_int"  # argparse names the type in "invalid positive_int value: 'x'"
 
@@ -72,6 +75,11 @@ def _add_layout_options(command: argparse.ArgumentParser,
 # %% ../nbs/17_cli.ipynb #97032b02
 def _layout(args: argparse.Namespace) -> dict:
     "The keyword arguments of the API for the layout options parsed."
+    from songgenre.contract import _normalize
+    from songgenre.schema import SongDataError
+    named = [_normalize(feature) for feature, _ in args.column]
+    if twice := sorted({f for f, _ in args.column if named.count(_normalize(f)) > 1}):
+        raise SongDataError(f"--column names {', '.join(map(repr, twice))} more than once")
     layout = {"columns": dict(args.column) or None,
               "invalid": "missing" if args.invalid_as_missing else "refuse", "artist_column": args.artist_column}
     return {**layout, "genre_column": args.genre_column} if hasattr(args, "genre_column") else layout
@@ -180,6 +188,21 @@ def _same_file(a: str | Path, b: str | Path) -> bool:
     except (OSError, ValueError, AttributeError):  # one does not exist; standard input closed or not a file
         return False
 
+# %% ../nbs/17_cli.ipynb #495e8a20
+def _among_inputs(songs: str | Path,  # the input: a file, a folder or a glob of Parquet files
+                  output: str | Path,
+                 ) -> bool:
+    "Whether `output` is, or would become, one of the Parquet files of the folder or glob `songs`."
+    if Path(output).suffix.lower() not in (".parquet", ".pq"):
+        return False
+    text, out = str(songs), os.path.realpath(output)
+    if os.path.isdir(text):  # its subfolders are read too
+        return Path(out).is_relative_to(os.path.realpath(text))
+    # a glob's * matches a / here: wider than glob's own, which errs on the side of refusing
+    return (any(c in text for c in "*?[") and not os.path.exists(text)
+            and fnmatch.fnmatch(out, os.path.join(os.path.realpath(os.path.dirname(text) or "."),
+                                                  os.path.basename(text))))
+
 # %% ../nbs/17_cli.ipynb #062aba90
 def _train(args: argparse.Namespace) -> int:
     "`songgenre train`: train and save a model, print its summary as one line of JSON; exit code 0."
@@ -216,6 +239,9 @@ def _predict(args: argparse.Namespace) -> int:
     if args.output not in (None, STDIN) and _same_file(args.input, args.output):
         # the predictions hold every input column, but rewriting the input in place is never what was meant
         raise SongDataError(f"{args.output}: is the input file; write the predictions to another file")
+    if args.output not in (None, STDIN) and _among_inputs(args.input, args.output):
+        raise SongDataError(f"{args.output}: is among the Parquet files of {args.input}, which the next run "
+                            "would read as songs; write the predictions outside it")
     model = load_model(args.model)
     for note in _older_model_warnings(model, args.model):
         print(f"songgenre: warning: {note}", file=sys.stderr)

@@ -29,6 +29,14 @@ def _listed(names, limit: int = 12) -> str:
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
 
+# %% ../nbs/02_contract.ipynb #c12235a1
+def _close_column(name: str,  # a canonical name the table lacks
+                  candidates,  # the table's columns that nothing else has taken
+                 ) -> str | None:
+    "The column whose name is closest to `name`, if close enough to be a misspelling of it; else None."
+    close = difflib.get_close_matches(name.lower(), [str(c).lower() for c in candidates], n=1, cutoff=0.75)
+    return next((str(c) for c in candidates if close and str(c).lower() == close[0]), None)
+
 # %% ../nbs/02_contract.ipynb #d80577e0
 def _match_columns(frame: pd.DataFrame,
                    wanted: list[str],  # canonical names, e.g. the features
@@ -37,6 +45,8 @@ def _match_columns(frame: pd.DataFrame,
                    required: bool = True,  # False: a name the frame lacks is left out, unless misspelt
                   ) -> dict:
     "Map each wanted name to the frame's column, by `columns` or normalized name; fail naming what lacks."
+    # with required=False a missing name is left out, even when a column looks like a misspelling of it: the
+    # caller says so (`parse_features` keeps such columns in attrs["misnamed"] for a warning)
     refuse_duplicate_columns(frame.columns, source)
     by_name = {str(c).strip(): c for c in frame.columns}
     columns = {name: str(theirs).strip() for name, theirs in (columns or {}).items()}
@@ -56,11 +66,12 @@ def _match_columns(frame: pd.DataFrame,
                                 f"both name '{name}'; keep one, or name it with --column {name}=COLUMN")
         if same:
             found[name] = by_name[same[0]]
-        else:
-            close = difflib.get_close_matches(name.lower(), [c.lower() for c in by_name], n=1, cutoff=0.75)
-            hint = next((f" (found '{c}': misnamed?)" for c in by_name if close and c.lower() == close[0]), "")
-            if required or hint:  # a likely typo is said even where the column may be absent
-                missing.append(f"'{name}'{hint}")
+        elif required:
+            mapped = [(f, c) for f, c in columns.items() if _normalize(c) == _normalize(name)]
+            close = _close_column(name, [c for c in by_name if c not in columns.values()])
+            hint = (f" (its column '{mapped[0][1]}' is mapped to '{mapped[0][0]}')" if mapped else
+                    f" (found '{close}': misnamed? name it with --column {name}={close})" if close else "")
+            missing.append(f"'{name}'{hint}")
     if missing:
         hint = ""
         # the whole header landed in one column
@@ -104,9 +115,15 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
     invalid ones made empty (`invalid_cells`); `absent` lists the features the table does not have."""
     if invalid not in ("refuse", "missing"):
         raise ValueError(f"invalid must be 'refuse' or 'missing', got {invalid!r}")
-    if unknown := [name for name in (columns or {}) if name not in FEATURES]:
+    # a feature is named as a column is, whatever its case, spaces, dashes and underscores: Duration-MS=length
+    canonical = {_normalize(f): f for f in FEATURES}
+    if unknown := [name for name in (columns or {}) if _normalize(name) not in canonical]:
         raise SongDataError(f"{source}: cannot map {_listed(unknown)}: not a feature "
                             f"(the features: {', '.join(FEATURES)})")
+    named = [canonical[_normalize(name)] for name in (columns or {})]
+    if twice := sorted({f for f in named if named.count(f) > 1}):
+        raise SongDataError(f"{source}: {_listed(twice)} mapped to more than one column")
+    columns = {canonical[_normalize(name)]: theirs for name, theirs in (columns or {}).items()}
     found = _match_columns(frame, FEATURES if features is None else list(features), source, columns,
                            required=features is not None)
     if len(found) < FEWEST_FEATURES:  # too few to learn from: name every one that lacks
@@ -155,16 +172,19 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
             missing_cells[name] = int(blank.sum())
         if name == "duration_ms":
             numbers = np.round(numbers)
-        if name in INTEGER_FEATURES and not np.isnan(numbers).any():
+        # a code too large for int64 stays a float, for the contract to refuse as out of range
+        if name in INTEGER_FEATURES and not np.isnan(numbers).any() and (np.abs(numbers) < 2**62).all():
             numbers = numbers.astype("int64")
         parsed[name] = numbers
     parsed = pd.DataFrame(parsed, index=frame.index)
     if len(parsed.columns) and (empty := parsed.isna().all(axis=1).to_numpy()).any():
         raise SongDataError(f"{source}: every feature is missing in {describe_rows(empty)}; a song needs at "
                             "least one to be given a genre")
+    absent = [f for f in FEATURES if f not in found]
+    free = [c for c in frame.columns if c not in found.values()]
     parsed.attrs.update(columns={name: str(found[name]) for name in parsed.columns},
-                        missing_cells=missing_cells, invalid_cells=invalid_cells,
-                        absent=[f for f in FEATURES if f not in found])
+                        missing_cells=missing_cells, invalid_cells=invalid_cells, absent=absent,
+                        misnamed={f: c for f in absent if (c := _close_column(f, free)) is not None})
     return parsed
 
 # %% ../nbs/02_contract.ipynb #7e50f557
@@ -258,12 +278,21 @@ def canonical_songs(raw: pd.DataFrame,  # a table as read
     "Features, genre, and the id, artist and name columns of `raw` under canonical names and dtypes."
     songs = parse_features(raw, source, columns, features, invalid)
     used = set(songs.attrs["columns"].values())
+    def taken(column, role: str):
+        "Refuse a second role for a column: the genre read as a feature or an artist would give the answer."
+        feature = next((f for f, c in songs.attrs["columns"].items() if c == str(column)), None)
+        other = f"the feature '{feature}'" if feature else "the genre column" if str(column) in used else None
+        if other:
+            raise SongDataError(f"{source}: column '{column}' cannot be both {role} and {other}; name "
+                                "another column for one of them (--genre-column, --artist-column, --column)")
     if require_genre:  # prediction leaves any genre column of the input alone
         label = _label_column(raw, source, genre_column)
+        taken(label, "the genre column")
         songs["genre"] = parse_genres(raw, source, label, genres)
         used.add(str(label))
     if artist_column is not None:
         found = _match_columns(raw, ["artist"], source, {"artist": artist_column})["artist"]
+        taken(found, "the artist column")
         songs["artist"] = raw[found].astype("string").str.strip().replace("", pd.NA)
         used.add(str(found))
     by_name = {_normalize(c): c for c in reversed(raw.columns) if str(c) not in used}  # the first wins
@@ -272,9 +301,12 @@ def canonical_songs(raw: pd.DataFrame,  # a table as read
         if (column := next((by_name[a] for a in map(_normalize, aliases) if a in by_name), None)) is not None:
             songs[name] = raw[column].astype("string").str.strip().replace("", pd.NA)
             used.add(str(column))
+            if name == "artist":
+                artist_column = column
     parsed = dict(songs.attrs)
     songs = songs.reset_index(drop=True)
-    songs.attrs.update(parsed, source=source, genre_column=str(label) if require_genre else None)
+    songs.attrs.update(parsed, source=source, genre_column=str(label) if require_genre else None,
+                       artist_column=None if artist_column is None else str(artist_column))
     songs.attrs["set_aside"] = {str(c): NON_FEATURES.get(str(c), "not an audio feature") for c in raw.columns
                                 if str(c) not in used}
     return songs

@@ -118,6 +118,13 @@ def check_model_target(directory: str | Path) -> Path:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise ModelError(f"{target}: exists and holds other files ({shown}); saving a model replaces its "
                          "folder whole, so name a new or empty folder")
+    # a folder it cannot write in is said now, not after the training: a folder made and removed where the
+    # model's temporary folder will be
+    existing = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=existing))
+    except OSError as e:
+        raise ModelError(f"{target}: cannot be written in {existing} ({e.strerror or e})") from None
     return target
 
 # %% ../nbs/08_store.ipynb #915db78b
@@ -173,7 +180,10 @@ def save_model(model: GenreModel,
         if model.seen_rows is not None:
             state[_SEEN_ROWS] = torch.from_numpy(
                 np.ascontiguousarray(model.seen_rows, dtype=np.uint64).view(np.int64))
-        save_file(state, tmp / WEIGHTS)
+        try:
+            save_file(state, tmp / WEIGHTS)
+        except SafetensorError as e:  # a full disk, said by safetensors in its own words
+            raise ModelError(f"{target}: cannot be saved ({e})") from None
         artists = {}
         if model.artists is not None:
             _write_artists(model.artists, tmp / ARTISTS)

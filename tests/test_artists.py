@@ -167,3 +167,35 @@ def test_a_log_names_the_network_each_epoch_line_is_of(models, tmp_path, capsys)
     assert [" ".join(part.strip() for part in line) for line in lines] == [
         "audio network epoch 1/2", "audio network epoch 2/2",
         "network of evidence epoch 1/2", "network of evidence epoch 2/2"]
+
+
+def test_the_same_songs_are_not_counted_twice(models, tmp_path):
+    folder, catalog, _, _ = models
+    shutil.copytree(folder / "informed", tmp_path / "model")
+    tagged = catalog.head(30).assign(artists="a brand new band")
+    tagged.loc[tagged.index[:4], "artists"] = ""  # four songs without an artist: left out, and said
+    tagged.to_csv(tmp_path / "tagged.csv", index=False)
+    first = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
+    assert first.returncode == 0 and "4 of 30 songs left out, without an artist or a genre" in first.stderr
+    before = (tmp_path / "model" / "model.json").read_bytes()
+    again = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
+    assert again.returncode == 2 and again.stderr.count("\n") == 1 and "already counted" in again.stderr
+    tagged.assign(artists="").to_csv(tmp_path / "nobody.csv", index=False)
+    nobody = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "nobody.csv")
+    assert nobody.returncode == 2 and "no song has both an artist and a genre" in nobody.stderr
+    assert (tmp_path / "model" / "model.json").read_bytes() == before  # neither refusal rewrote the model
+    assert load_model(tmp_path / "model").artists.counts.loc["a brand new band"].sum() == 26
+
+
+def test_a_model_reads_its_catalogs_artist_column_and_says_when_evidence_cannot_be_tuned(tmp_path):
+    catalog = catalog_with_artists(1500).rename(columns={"artists": "performer"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = train_genre_model(catalog, tmp_path / "m", epochs=1, progress=False, artist_column="performer")
+        by_artist = train_genre_model(catalog, tmp_path / "a", epochs=1, progress=False,
+                                      artist_column="performer", split_by="artist")
+    assert model.meta["artist_evidence"]["column"] == "performer"
+    # predicted without naming the column: the model's own is read
+    assert predict_genres(catalog.head(50).drop(columns="genre"), model)["artist_known"].all()
+    assert by_artist.artists is None and "artist_evidence" not in by_artist.meta
+    assert any("split by artist" in str(w.message) and "audio alone" in str(w.message) for w in caught)
