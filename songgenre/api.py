@@ -46,7 +46,8 @@ def _in_words(counts: dict) -> str:
 # %% ../nbs/09_api.ipynb #20d77df6
 def _dropped_for_values(report: CleaningReport) -> dict:
     "Songs a cleaning report dropped for a missing genre or a value out of range, by reason; not copies."
-    reason = lambda rule: "without a genre" if rule == "no genre" else "with " + rule.replace(" within ", " outside ")
+    reason = lambda rule: ("without a genre" if rule == "no genre"
+                           else "with " + rule.replace(" within ", " outside "))
     return {reason(r["rule"]): r["rows touched"] for r in report.rules
             if r["action"] == "dropped" and r["rows touched"] and not r["rule"].startswith("exact repeat")}
 
@@ -209,11 +210,10 @@ def train_genre_model(
                       f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)
     table, evidence, audio = None, {}, None
     if artist_evidence and split_by == "artist" and "artist" in songs:
-        # no validation or test song's artist is in the training songs: evidence could be neither tuned nor tested
-        warnings.warn(f"{source}: split by artist, no validation or test song has a known artist, so artist "
-                      "evidence can be neither tuned nor tested; the model learns from audio alone",
-                      UserWarning, stacklevel=2)
-        artist_evidence = False
+        # the table still serves the artists added later (update_artists), which is why it is kept
+        warnings.warn(f"{source}: split by artist, no validation or test song has a known artist: the "
+                      "evidence's strength is not tuned and the test metrics are of the audio alone; the "
+                      "artist table serves artists added later with update-artists", UserWarning, stacklevel=2)
     if artist_evidence and "artist" in songs and songs["artist"].notna().any():
         if config.k > 1:
             raise ValueError("artist evidence is an input of a single MLP (k = 1); train a TabM ensemble with "
@@ -588,7 +588,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                    model: str | Path,  # a model directory that weighs artist evidence; saved over, atomically
                    source: str = "input",  # the name errors give a frame (a file is named by its path)
                    genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
-                   artist_column: str | None = None,  # the artist column; None: the model's, or one named like 'artist'
+                   artist_column: str | None = None,  # None: the model's, or one named like 'artist'
                   ) -> GenreModel:
     "Count tagged songs in the model's artist table, without retraining its network; save the model in place."
     directory = Path(model)
@@ -605,8 +605,9 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
         trained_on = {"file": Path(data).name, "sha256": sha256_file(data)}
     evidence = loaded.meta["artist_evidence"]
     # counted twice, an artist's songs would weigh double: the training file, or a file added before
-    if (digest := trained_on.get("sha256")) and digest in [
-            loaded.meta["training_data"].get("sha256"), *(u.get("sha256") for u in evidence.get("updates", []))]:
+    counted = [loaded.meta["training_data"].get("sha256"),
+               *(update.get("sha256") for update in evidence.get("updates", []))]
+    if (digest := trained_on.get("sha256")) and digest in counted:
         raise SongDataError(f"{source}: its songs are already counted (the model was trained on, or updated "
                             "with, this very file)")
     _, artist_column = _remembered_layout(loaded, raw, None, artist_column)
@@ -616,8 +617,8 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
     if not usable.any():
         raise SongDataError(f"{source}: no song has both an artist and a genre; nothing to add")
     if skipped := int((~usable).sum()):
-        warnings.warn(f"{source}: {skipped:,} of {len(usable):,} songs left out, without an artist or a genre",
-                      UserWarning, stacklevel=2)
+        warnings.warn(f"{source}: {skipped:,} of {len(usable):,} songs left out, without an artist or a "
+                      "genre", UserWarning, stacklevel=2)
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}
     updated = replace(loaded, meta=meta, artists=loaded.artists.add(credits[usable],

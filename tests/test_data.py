@@ -69,7 +69,7 @@ BAD_INPUTS = [
     ("header only", "danceability,energy\n", r"has a header but no rows"),
     ("missing column", lambda f: f.drop(columns="tempo"), r"missing column 'tempo'"),
     ("misnamed column", lambda f: f.rename(columns={"energy": "enegry"}),
-     r"missing column 'energy' \(found 'enegry': misnamed\?\)"),
+     r"missing column 'energy' \(found 'enegry': misnamed\? name it with --column energy=enegry\)"),
     ("text in a numeric column", lambda f: f.astype({"loudness": object}).assign(
         loudness=lambda g: g["loudness"].where(g.index != 4, "loud")),
      r"column 'loudness' has text in row 5 \(e\.g\. 'loud'\)"),
