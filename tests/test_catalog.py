@@ -81,8 +81,12 @@ def test_predict_and_evaluate_read_the_catalog_as_train_did(catalog):
     assert set(out["predicted_genre"]) <= set(frame["style"])
     filled = new["Instrumentalness"].isna().astype(int) + (new["Key"] == "").astype(int)
     assert out["features_filled"].tolist() == filled.tolist()
-    # without the mapping, the model's duration is missing: one line, nothing written
-    missing = run_cli("predict", "--model", folder / "model", folder / "new.csv", "-o", folder / "no.csv")
+    # without the mapping, the model reads the column it was trained from; a file without it lacks the
+    # model's duration: one line, nothing written
+    remembered = run_cli("predict", "--model", folder / "model", folder / "new.csv", "-o", folder / "again.csv")
+    assert remembered.returncode == 0 and pd.read_csv(folder / "again.csv").equals(out), remembered.stderr
+    new.drop(columns="length").to_csv(folder / "short.csv", index=False)
+    missing = run_cli("predict", "--model", folder / "model", folder / "short.csv", "-o", folder / "no.csv")
     assert missing.returncode == 2 and "missing column 'duration_ms'" in missing.stderr
     assert not (folder / "no.csv").exists()
     evaluated = run_cli("evaluate", "--model", folder / "model", "--data", folder / "my_catalog.csv",
@@ -110,6 +114,11 @@ BAD_CATALOGS = [
      "every feature is missing in row 5"),
     ("text in a feature", ["--genre-column", "style"], lambda f: f.astype({"Tempo": object}).assign(
         Tempo=lambda g: g["Tempo"].where(g.index != 2, "fast")), "column 'tempo' has text in row 3"),
+    # the answer among the inputs: a model that reads its label learns nothing
+    ("the genre as a feature", ["--genre-column", "Key"], None,
+     "column 'Key' cannot be both the genre column and the feature 'key'"),
+    ("the genre as the artist", ["--genre-column", "style", "--artist-column", "style"], None,
+     "column 'style' cannot be both the artist column and the genre column"),
 ]
 
 
@@ -123,6 +132,25 @@ def test_a_bad_catalog_is_one_line_and_no_model(case, options, damage, message, 
     assert (result.stderr.startswith(f"songgenre: error: {tmp_path / 'bad.csv'}: ")
             and message in result.stderr)
     assert result.stderr.count("\n") == 1 and not (tmp_path / "m").exists()
+
+
+def test_options_that_would_lose_songs_are_refused(catalog, tmp_path):
+    frame, folder, _ = catalog
+    model, songs = folder / "model", folder / "my_catalog.csv"
+    twice = run_cli("predict", "--model", model, songs, "-o", tmp_path / "p.csv",
+                    "--column", "tempo=Tempo", "--column", "Tempo=length")
+    assert twice.stderr == "songgenre: error: --column names 'Tempo', 'tempo' more than once\n"
+    assert twice.returncode == 2 and not (tmp_path / "p.csv").exists()
+    # trained with --column duration_ms=length: its later files are read by that name without saying it again
+    plain = run_cli("predict", "--model", model, songs, "-o", tmp_path / "p.csv")
+    assert plain.returncode == 0, plain.stderr
+    # a Parquet output among the parts of its input would be read back as songs by the next run
+    (tmp_path / "parts").mkdir()
+    frame.drop(columns="style").head(40).to_parquet(tmp_path / "parts" / "a.parquet")
+    for output in (tmp_path / "parts" / "out.parquet", tmp_path / "parts" / "a.parquet"):
+        among = run_cli("predict", "--model", model, tmp_path / "parts", "-o", output)
+        assert among.returncode == 2 and "is among the Parquet files of" in among.stderr, among.stderr
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == ["a.parquet"]
 
 
 def test_invalid_values_are_refused_or_filled_when_asked(catalog, tmp_path):
