@@ -611,6 +611,10 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
         raise SongDataError(f"{source}: its songs are already counted (the model was trained on, or updated "
                             "with, this very file)")
     _, artist_column = _remembered_layout(loaded, raw, None, artist_column)
+    if str(genre_column).strip().lower() in PREDICTION_COLUMNS:  # the model agreeing with itself
+        warnings.warn(f"{source}: '{genre_column}' holds a model's predictions; the artist table is meant for "
+                      "genres people gave, and counting guesses makes the model repeat them", UserWarning,
+                      stacklevel=2)
     genres = parse_genres(raw, source, genre_column, loaded.genres)  # a genre the model lacks is an error
     credits = parse_artists(raw, source, artist_column)
     usable = (genres.notna() & credits.notna()).to_numpy()

@@ -185,6 +185,12 @@ def test_the_same_songs_are_not_counted_twice(models, tmp_path):
     assert nobody.returncode == 2 and "no song has both an artist and a genre" in nobody.stderr
     assert (tmp_path / "model" / "model.json").read_bytes() == before  # neither refusal rewrote the model
     assert load_model(tmp_path / "model").artists.counts.loc["a brand new band"].sum() == 26
+    # a model's own predictions are counted when asked, with a warning: they are guesses, not tags
+    tagged.rename(columns={"genre": "predicted_genre"}).assign(artists="a guessed band").to_csv(
+        tmp_path / "predicted.csv", index=False)
+    guessed = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "predicted.csv",
+                      "--genre-column", "predicted_genre")
+    assert guessed.returncode == 0 and "holds a model's predictions" in guessed.stderr, guessed.stderr
 
 
 def test_a_model_reads_its_catalogs_artist_column_and_says_when_evidence_cannot_be_tuned(tmp_path):
