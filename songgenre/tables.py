@@ -21,13 +21,14 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 import errno
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .schema import FEATURES, INTEGER_FEATURES, SongDataError, refuse_duplicate_columns
+from .schema import CONTINUOUS, FEATURES, INTEGER_FEATURES, SongDataError, refuse_duplicate_columns
 
 if TYPE_CHECKING:  # for the annotations only
     import pandas as pd
@@ -167,18 +168,26 @@ def _open_table(path: str | Path) -> tuple:
         raise SongDataError(f"{name}: is empty")
     return file, *_table_kind(head, tail), name
 
+# %% ../nbs/01_tables.ipynb #b71a6650
+def _name_key(name) -> str:
+    "A column name as the contract matches it: without case, spaces, dashes or underscores."
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
 # %% ../nbs/01_tables.ipynb #44330582
 def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
-    "`frame` with its whole-number code columns (key, mode, time_signature, duration_ms) as nullable integers."
-    # a CSV read in parts gives such a column int64 in a part without blanks and float64 in one with: as
-    # nullable integers, every part writes 5 (not 5.0) and an empty cell, and has one Parquet type
+    "`frame` with its codes (key, mode, time_signature, duration_ms) as integers, other features as floats."
+    # a CSV read in parts guesses each part's types: a code column is int64 in a part without blanks and
+    # float64 in one with, a measure (tempo 120, instrumentalness 0) int64 in a part of whole numbers; as
+    # nullable integers and floats, every part writes 5 (not 5.0) and 120.0, and has one Parquet type
     import pandas as pd
-    codes = {f.lower() for f in INTEGER_FEATURES}
+    codes = {_name_key(f) for f in INTEGER_FEATURES}
+    measures = {_name_key(f) for f in CONTINUOUS} - codes
     for column in frame.columns:
-        values = frame[column]
-        if (str(column).strip().lower() in codes and pd.api.types.is_float_dtype(values)
-                and (values.dropna() % 1 == 0).all()):
+        values, key = frame[column], _name_key(column)
+        if key in codes and pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
             frame[column] = values.astype("Int64")
+        elif key in measures and pd.api.types.is_integer_dtype(values):  # a float32 catalog stays float32
+            frame[column] = values.astype("float64")
     return frame
 
 # %% ../nbs/01_tables.ipynb #18ab9e2e
@@ -186,10 +195,12 @@ def _csv_options(header: list) -> dict:
     "pandas' read_csv options of every CSV read: columns other than the features as text, only '' missing."
     # every column but the 13 features is read as text, so that `predict` carries ids and notes through
     # exactly as written ('0001' stays '0001', 'TRUE' stays 'TRUE', an integer column with a blank gains no
-    # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text
-    features = {f.lower() for f in FEATURES}
-    text = {i: str for i, name in enumerate(header) if str(name).strip().lower() not in features}
-    return {"low_memory": False, "keep_default_na": False, "na_values": [""], "dtype": text}
+    # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text;
+    # index_col=False: the header's columns, in place, whatever the rows hold past them
+    features = {_name_key(f) for f in FEATURES}
+    text = {i: str for i, name in enumerate(header) if _name_key(name) not in features}
+    return {"low_memory": False, "keep_default_na": False, "na_values": [""], "dtype": text,
+            "index_col": False}
 
 # %% ../nbs/01_tables.ipynb #6b678db6
 def _csv_header(file,  # a CSV's open binary file, at its start
@@ -198,8 +209,13 @@ def _csv_header(file,  # a CSV's open binary file, at its start
                ) -> "pd.Series":
     "The CSV's header as written (a name given twice: one SongDataError), `file` rewound to its start."
     import pandas as pd
-    header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression).iloc[0]
-    refuse_duplicate_columns(header, name)
+    try:
+        header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression,
+                             keep_default_na=False, na_filter=False).iloc[0]
+    except UnicodeDecodeError as e:
+        raise SongDataError(f"{name}: the header is not UTF-8 text (byte 0x{e.object[e.start]:02x}); "
+                            "save the file as UTF-8") from None
+    refuse_duplicate_columns([h for h in header if h != ""], name)  # pandas names each empty one apart
     file.seek(0)
     return header
 
@@ -207,11 +223,73 @@ def _csv_header(file,  # a CSV's open binary file, at its start
 def _unreadable(error: Exception, name: str, parquet: bool) -> SongDataError:
     "The one-line SongDataError for a table pandas or pyarrow could not read."
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    reason = re.sub(r"^Could not open Parquet input source '[^']*': ", "", reason)  # the file is named already
     # the file's line (pandas counts the header and blank lines), not a data row: said as "line"
     if fields := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason):
         expected, line, saw = map(int, fields.groups())
         return SongDataError(f"{name}: line {line} has {saw} fields, the header {expected}")
     return SongDataError(f"{name}: cannot be read as a {'Parquet' if parquet else 'CSV'} table ({reason})")
+
+# %% ../nbs/01_tables.ipynb #b0663a0b
+def _first_row(file,  # a CSV's open binary file, read again from its start
+               compression: str | None,
+               flagged: Callable,  # a part of the file read with header=None -> which of its rows to name
+               **options,  # pandas' read_csv options of that reading
+              ) -> int | None:
+    "The CSV's first data row that `flagged` picks, by number (the header is 0); None if none, or unreadable."
+    import pandas as pd
+    file.seek(0)
+    try:
+        with warnings.catch_warnings():  # the mistake being looked for is said by the caller, once
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            with pd.read_csv(file, header=None, compression=compression, chunksize=100_000, index_col=False,
+                             keep_default_na=False, na_values=[""], **options) as parts:
+                for part in parts:  # numbered on through the parts
+                    if len(rows := part.index[flagged(part)]):
+                        return int(rows[0])
+    except (ValueError, OSError, EOFError, zlib.error):  # a mistake of another kind, further on
+        return None
+    return None
+
+# %% ../nbs/01_tables.ipynb #b2efdc50
+def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of it, or its next batch
+              file, compression: str | None,
+              header: list,  # the CSV's header, as `_csv_header` read it
+              name: str,  # how messages name it
+             ):
+    "What `read()` returns; a value past the header, or text not UTF-8: one SongDataError naming the row."
+    import pandas as pd
+    width = len(header)
+    try:
+        with warnings.catch_warnings():
+            # with index_col=False pandas drops a field past the header's last, warning if it held a value
+            warnings.filterwarnings("error", ".*loss of data", pd.errors.ParserWarning)
+            return read()
+    except pd.errors.ParserWarning:
+        row = _first_row(file, compression, lambda part: part[width].notna(), names=range(width + 1),
+                         usecols=[width], dtype=str)
+        raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has {width + 1} fields, the header "
+                            f"{width}; give every column a name in the header") from None
+    except UnicodeDecodeError as e:
+        # read again with each byte that is not UTF-8 as a lone surrogate, which UTF-8 text never holds
+        def undecoded(part):
+            return part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
+        row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object,
+                         encoding_errors="surrogateescape")
+        raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} is not UTF-8 text "
+                            f"(byte 0x{e.object[e.start]:02x}); save the file as UTF-8") from None
+
+# %% ../nbs/01_tables.ipynb #bc12ae00
+def _index_as_columns(frame: "pd.DataFrame", name: str) -> "pd.DataFrame":
+    "`frame` with a named index (Parquet saved after `set_index`) as its first columns, another one dropped."
+    import pandas as pd
+    # pandas keeps a RangeIndex in a file's metadata only, and an unnamed index of other labels as a column
+    # '__index_level_0__': neither is a column the user wrote
+    named = [n for n in frame.index.names if n is not None]
+    if named and not isinstance(frame.index, pd.RangeIndex):
+        refuse_duplicate_columns([*named, *frame.columns], name)
+        frame = frame.reset_index(level=named)
+    return frame.reset_index(drop=True)
 
 # %% ../nbs/01_tables.ipynb #53f84c27
 def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for standard input
@@ -221,11 +299,12 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
     source, parquet, compression, path = _open_table(path)
     try:
         if parquet:
-            frame = pd.read_parquet(source)
+            frame = _index_as_columns(pd.read_parquet(source), path)
         else:
             with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
                 header = _csv_header(file, compression, path)
-                frame = pd.read_csv(file, compression=compression, **_csv_options(header))
+                frame = _read_csv(lambda: pd.read_csv(file, compression=compression, **_csv_options(header)),
+                                  file, compression, header, path)
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
@@ -253,6 +332,58 @@ def _parquet_set(path: str | Path) -> list[str]:
         return sorted(glob.glob(text, recursive=True))
     return []
 
+# %% ../nbs/01_tables.ipynb #37eff5bd
+def _parquet_parts(path: str | Path,  # a folder or glob of Parquet files
+                   files: list[str],  # its files, as `_parquet_set` found them
+                  ) -> list:
+    "A dataset for each of `files`, all with the union of their columns and of the folder's partition keys."
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+    from urllib.parse import unquote
+    schemas = []
+    for file in files:
+        try:
+            schemas.append(pq.read_schema(file))
+        except (pa.ArrowException, OSError) as e:  # cut short, or not Parquet at all (a glob matching CSV)
+            raise _unreadable(e, file, True) from None
+    def union(*each):
+        return pa.unify_schemas(list(each), promote_options="permissive")  # int64 and double: double
+    try:
+        schema = union(*schemas)
+    except pa.ArrowException as e:
+        first = {}  # each column's first type, and the file it is in
+        for file, each in zip(files, schemas):
+            for field in each:
+                kind, earlier = first.setdefault(field.name, (field.type, file))
+                try:
+                    union(pa.schema([(field.name, kind)]), pa.schema([field]))
+                except pa.ArrowException:
+                    raise SongDataError(f"{table_name(path)}: column '{field.name}' is {kind} in {earlier} "
+                                        f"but {field.type} in {file}; give it one type") from None
+        raise _unreadable(e, table_name(path), True) from None
+    # pandas' index: a named one first, as it was written; an unnamed one ('__index_level_0__') is no column
+    unnamed = re.compile(r"__index_level_\d+__")
+    named = dict.fromkeys(c for each in schemas for c in (each.pandas_metadata or {}).get("index_columns", [])
+                          if isinstance(c, str) and not unnamed.fullmatch(c))
+    fields = [schema.field(c) for c in named if c in schema.names]
+    fields += [f for f in schema if f.name not in named and not unnamed.fullmatch(f.name)]
+    metadata = dict(schema.metadata or {})
+    if b"pandas" in metadata:  # the first file's, for the types pandas gave its columns; not its index
+        metadata[b"pandas"] = json.dumps({**schema.pandas_metadata, "index_columns": []}).encode()
+    partitioning = base = None
+    if os.path.isdir(str(path)):  # written by partition: genre=Rap/part-0.parquet
+        base = os.path.abspath(path)
+        folders = {Path(os.path.abspath(file)).relative_to(base).parent for file in files}
+        keys = dict.fromkeys(unquote(part.split("=", 1)[0]) for folder in sorted(folders)
+                             for part in folder.parts if "=" in part)
+        if keys := [k for k in keys if k not in schema.names]:
+            partitioning = ds.HivePartitioning(pa.schema([(k, pa.string()) for k in keys]))
+            fields += list(partitioning.schema)
+    schema = pa.schema(fields, metadata=metadata)
+    return [ds.dataset([os.path.abspath(file)], schema=schema, format="parquet", partitioning=partitioning,
+                       partition_base_dir=base) for file in files]
+
 # %% ../nbs/01_tables.ipynb #66aa3df6
 def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input), a folder or glob of Parquet
                  batch_rows: int = 100_000,  # rows per batch (the last may have fewer)
@@ -260,15 +391,19 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
                 ) -> "Iterator[pd.DataFrame]":
     "The table at `path` in batches of `batch_rows` rows, each read as `read_table` reads a whole table."
     import pandas as pd
+    import pyarrow as pa
     import pyarrow.dataset as ds
     # pyarrow's pre-buffering keeps every column chunk it has read until the file is closed: memory that grew
     # by ~100 MB per million songs (measured on 3 million); without it, memory stays flat
-    if _parquet_set(path):  # a partitioned catalog: its files in name order, as one table
+    if files := _parquet_set(path):  # a partitioned catalog: its files in name order, as one table
         unbuffered = ds.ParquetFragmentScanOptions(pre_buffer=False)
-        scan = ds.dataset(_parquet_set(path), format="parquet").to_batches(
-            batch_size=batch_rows, fragment_scan_options=unbuffered, batch_readahead=1, fragment_readahead=1)
-        for batch in scan:
-            yield _steady_types(batch.to_pandas())
+        for file, part in zip(files, _parquet_parts(path, files)):
+            try:  # a file damaged inside, or a value its column cannot take in the union's type: named
+                for batch in part.to_batches(batch_size=batch_rows, fragment_scan_options=unbuffered,
+                                             batch_readahead=1):
+                    yield _steady_types(_index_as_columns(batch.to_pandas(), file))
+            except (pa.ArrowException, OSError) as e:
+                raise _unreadable(e, file, True) from None
         return
     source, parquet, compression, name = _open_table(path)
     try:
@@ -279,7 +414,7 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
                 done += batch.num_rows
                 if on_read is not None and table.metadata.num_rows:
                     on_read(done / table.metadata.num_rows)
-                yield _steady_types(batch.to_pandas())
+                yield _steady_types(_index_as_columns(batch.to_pandas(), name))
             return
         # a CSV is read through a file object of ours (standard input already is one): where it stands tells
         # the share read, by compressed bytes for a compressed one
@@ -287,7 +422,9 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
             header = _csv_header(file, compression, name)
             size, options = os.fstat(file.fileno()).st_size, _csv_options(header)
             with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
-                for part in parts:
+                while True:
+                    if (part := _read_csv(lambda: next(parts, None), file, compression, header, name)) is None:
+                        break
                     part.columns = [str(c).strip() for c in part.columns]
                     if on_read is not None and size:  # a file of /proc says 0 bytes
                         on_read(min(file.tell() / size, 1.0))
@@ -306,16 +443,16 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
 # %% ../nbs/01_tables.ipynb #ff7b533b
 def count_rows(path: str | Path) -> int | None:
     "The rows of a Parquet file, folder or glob, from its metadata; None for CSV or standard input (unknown)."
-    import pyarrow.dataset as ds
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     try:
         if files := _parquet_set(path):
-            return ds.dataset(files, format="parquet").count_rows()
+            return sum(pq.read_metadata(file).num_rows for file in files)
         if str(path) != STDIN and Path(path).is_file():
             with open(path, "rb") as f:
                 if f.read(4) == b"PAR1":
-                    import pyarrow.parquet as pq
                     return pq.ParquetFile(path).metadata.num_rows
-    except (OSError, ValueError):  # unreadable: reading says why
+    except (OSError, ValueError, pa.ArrowException):  # unreadable: reading says why
         return None
     return None
 
@@ -400,7 +537,7 @@ class TableWriter:
     # a failure or SIGTERM before the end removes the temporary file: the previous output, if any, stays whole
     def __init__(self, path: str | Path):  # .csv, .csv.gz, .parquet or .pq ('-': CSV on standard output)
         self.rows, self._parquet, self._streams, self._thread, self._pending = 0, None, [], None, None
-        self._header_due, self._closed = True, False
+        self._header_due, self._closed, self._columns_only = True, False, None
         if str(path) == STDIN:  # written as it comes: a pipe has nothing to replace
             self.path, self._kind, self._tmp = path, "stdout", None
             return
@@ -439,7 +576,7 @@ class TableWriter:
         return self
 
     def write(self, frame: "pd.DataFrame"):
-        "Append `frame`'s rows (the first batch sets the columns, and for Parquet their types)."
+        "Append `frame`'s rows (the first batch sets the columns, the first with rows the Parquet types)."
         import pandas as pd
         if self._closed:
             raise ValueError(f"{self.path}: already written and closed")
@@ -482,12 +619,17 @@ class TableWriter:
         else:
             stream.write(text if isinstance(stream, io.BufferedIOBase) else text.decode())
 
-    def _write_parquet(self, frame: "pd.DataFrame", before: int):
-        "Append `frame` to the Parquet file, after `before` rows."
+    def _write_parquet(self, frame: "pd.DataFrame", before: int, last: bool = False):
+        "Append `frame` to the Parquet file, after `before` rows (`last`: at the end, a table of no rows)."
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
         try:
+            if self._parquet is None and not len(frame) and not last:
+                # a batch without rows has no types to give (text would be Arrow's null, which no later batch
+                # fits): its columns are written at the end if no batch with rows comes
+                self._columns_only = frame
+                return
             if self._parquet is None:
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 # dictionaries for text that repeats (a genre, an artist): 4x faster to write than plain
@@ -501,7 +643,9 @@ class TableWriter:
             else:
                 table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
             self._parquet.write_table(table)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:  # a later batch's column of another type
+        except pa.ArrowException as e:  # a later batch's column of another type, or one Arrow cannot convert
+            if isinstance(e, (OSError, MemoryError)):  # a full disk, or no memory: not the table's doing
+                raise
             rows = f"{before + 1:,}-{before + len(frame):,}"
             raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
@@ -545,6 +689,8 @@ class TableWriter:
                 if self._thread is not None:  # the last batch written first: its error is the one to tell
                     self._join()
                     self._wait(raise_error=kind is None)
+                if kind is None and self._parquet is None and self._columns_only is not None:
+                    self._write_parquet(self._columns_only, 0, last=True)  # only batches without rows came
             finally:
                 with contextlib.ExitStack() as closing:  # each closed, even after one fails (a full disk)
                     for stream in self._streams:
