@@ -7,6 +7,7 @@ __all__ = ['main']
 
 # %% ../nbs/17_cli.ipynb #5ba863f8
 import argparse
+import errno
 import fnmatch
 import gc
 import os
@@ -336,8 +337,12 @@ def main(argv: list[str] | None = None,  # the words after `songgenre`; None: sy
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 return 1
             except OSError as e:  # a file it cannot read or write: not found, no permission, a full disk...
-                print(f"songgenre: error: {e.filename}: {e.strerror}" if e.filename
-                      else f"songgenre: error: {e}", file=sys.stderr)
+                # a full disk without a file name, while predictions go to standard output: that is the one
+                to_stdout = (args.command == "predict" and args.output in (None, "-")
+                             and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT))
+                name = e.filename or ("standard output" if to_stdout else None)
+                print(f"songgenre: error: {name}: {e.strerror}" if name else f"songgenre: error: {e}",
+                      file=sys.stderr)
             return 2
     except KeyboardInterrupt:
         print("songgenre: interrupted", file=sys.stderr)

@@ -135,6 +135,10 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
     for name in (f for f in FEATURES if f in found):
         values, column = frame[found[name]], found[name]
         said = f"'{name}'" if _normalize(column) == _normalize(name) else f"'{column}' ({name})"
+        if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+            # pandas would turn each into nanoseconds, which the contract would call out of range
+            raise SongDataError(f"{source}: column {said} holds dates or times ({values.dtype}); "
+                                "expected numbers")
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric:  # no text, no blank strings: numpy from here on (3x faster than pandas on a large batch)
             numbers = values.to_numpy(np.float64, na_value=np.nan)

@@ -555,6 +555,8 @@ class TableWriter:
         if kind not in (".csv", ".csv.gz", ".parquet", ".pq"):
             raise SongDataError(f"{path}: unsupported output type {kind or 'without an extension'!r}; "
                                 "use .csv, .csv.gz, .parquet or .pq")
+        # the folders made for it go again if nothing is written (a bad song, a stop), deepest first
+        self._made = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):  # a file stands where a folder of the path should be
@@ -706,6 +708,9 @@ class TableWriter:
         finally:
             if os.path.exists(self._tmp):
                 os.unlink(self._tmp)
+                for folder in self._made:
+                    with contextlib.suppress(OSError):  # one that holds something now is kept
+                        folder.rmdir()
 
 # %% ../nbs/01_tables.ipynb #db8547a8
 def write_table_atomic(frame: "pd.DataFrame",
