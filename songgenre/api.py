@@ -583,6 +583,21 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
             "features_filled": {c: int(n) for c, n in per_column.items() if n}, **known,
             **genre_metrics(y.numpy(), proba, model.genres, track_keys(songs).to_numpy())}
 
+# %% ../nbs/09_api.ipynb #5caaac45
+def _seen_in_training(frame: pd.DataFrame, model: GenreModel, source: str) -> int:
+    "How many songs of `frame` have the features of a song the model was trained or tuned on (0 if unknown)."
+    if model.seen_rows is None or frame.empty:
+        return 0
+    columns, _ = _remembered_layout(model, frame, None, None)
+    try:  # a file of artists and genres alone has nothing to tell its songs by
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            songs = canonical_songs(frame, source, require_genre=False, columns=columns,
+                                    features=model.features, invalid="missing")
+    except SongDataError:
+        return 0
+    return int(np.isin(row_fingerprints(songs, model.features), model.seen_rows).sum())
+
 # %% ../nbs/09_api.ipynb #7c122b7d
 def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since training: an artist and a genre each
                    model: str | Path,  # a model directory that weighs artist evidence; saved over, atomically
@@ -623,6 +638,10 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
     if skipped := int((~usable).sum()):
         warnings.warn(f"{source}: {skipped:,} of {len(usable):,} songs left out, without an artist or a "
                       "genre", UserWarning, stacklevel=2)
+    if seen := _seen_in_training(raw[usable], loaded, source):
+        warnings.warn(f"{source}: {seen:,} of {int(usable.sum()):,} songs have the features of songs this "
+                      "model was trained or tuned on; the artists of its training songs are counted already",
+                      UserWarning, stacklevel=2)
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}
     updated = replace(loaded, meta=meta, artists=loaded.artists.add(credits[usable],

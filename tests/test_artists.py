@@ -13,7 +13,7 @@ from songgenre.api import predict_file, predict_genres, train_genre_model, train
 from songgenre.artists import STRENGTHS, ArtistTable, artist_counts, out_of_fold_evidence
 from songgenre.model import SCORING_ROWS
 from songgenre.schema import ModelError
-from songgenre.store import load_model
+from songgenre.store import load_model, row_fingerprints
 
 
 def catalog_with_artists(rows: int = 3000, seed: int = 3) -> pd.DataFrame:
@@ -170,13 +170,16 @@ def test_a_log_names_the_network_each_epoch_line_is_of(models, tmp_path, capsys)
 
 
 def test_the_same_songs_are_not_counted_twice(models, tmp_path):
-    folder, catalog, _, _ = models
+    folder, catalog, informed, _ = models
     shutil.copytree(folder / "informed", tmp_path / "model")
     tagged = catalog.head(30).assign(artists="a brand new band")
     tagged.loc[tagged.index[:4], "artists"] = ""  # four songs without an artist: left out, and said
     tagged.to_csv(tmp_path / "tagged.csv", index=False)
     first = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
     assert first.returncode == 0 and "4 of 30 songs left out, without an artist or a genre" in first.stderr
+    # the catalog's first songs are mostly training songs of the model: said, as counted already
+    seen = np.isin(row_fingerprints(tagged.iloc[4:], informed.features), informed.seen_rows).sum()
+    assert seen > 0 and f"{seen} of 26 songs have the features of songs this model was trained" in first.stderr
     before = (tmp_path / "model" / "model.json").read_bytes()
     again = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
     assert again.returncode == 2 and again.stderr.count("\n") == 1 and "already counted" in again.stderr
