@@ -27,7 +27,7 @@ import songgenre
 from .artists import ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
-from .contract import _normalize, canonical_songs, check_songs, parse_artists, parse_genres
+from .contract import _CARRIED, _normalize, canonical_songs, check_songs, parse_artists, parse_genres
 from .data import find_songs_file
 from .metrics import genre_metrics
 from .model import (SCORING_ROWS, OURS, GenreMLP, ModelConfig, PreparedData, predict_proba, prepare_data,
@@ -61,6 +61,7 @@ class _TrainingSongs:
     report: CleaningReport  # what cleaning dropped and kept
     songs: pd.DataFrame  # cleaned and sampled, with their track keys
     splits: Splits  # by track
+    rows_cleaned: int = 0  # the songs cleaning kept, before the sampling
 
 # %% ../nbs/09_api.ipynb #c9371113
 def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_frac: float,
@@ -80,6 +81,7 @@ def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_fr
         canonical = canonical_songs(read_table(source), str(source), **layout)
         trained_on = {"file": source.name, "sha256": sha256_file(source)}
     songs, report = clean_songs(canonical)
+    rows_cleaned = len(songs)
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
     songs["genre"] = songs["genre"].cat.remove_unused_categories()
@@ -100,7 +102,7 @@ def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_fr
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, "
                             f"validation and test (a genre is split from {FEWEST_TRACKS_TO_SPLIT} tracks on)")
-    return _TrainingSongs(source, trained_on, canonical, report, songs, splits)
+    return _TrainingSongs(source, trained_on, canonical, report, songs, splits, rows_cleaned)
 
 # %% ../nbs/09_api.ipynb #454b4f5b
 def _read_as(canonical: pd.DataFrame) -> dict:
@@ -201,15 +203,18 @@ def train_genre_model(
         warnings.warn(f"{source}: no values for {', '.join(absent)}; the model learns from the other "
                       f"{len(features)} features{hints}", UserWarning, stacklevel=2)
     if dropped := _dropped_for_values(read.report):
+        # a song out of two ranges is in two rules: the songs are counted once, apart from the copies dropped
+        copies = sum(r["rows touched"] for r in read.report.rules if r["rule"].startswith("exact repeat"))
+        left_out = read.report.rows_in - read.rows_cleaned - copies
         reasons = "; ".join(f"{n:,} {reason}" for reason, n in dropped.items())
-        warnings.warn(f"{source}: {sum(dropped.values()):,} of {read.report.rows_in:,} songs not learnt from "
+        warnings.warn(f"{source}: {left_out:,} of {read.report.rows_in:,} songs not learnt from "
                       f"({reasons}); predict and evaluate refuse values out of range unless "
                       "--invalid-as-missing", UserWarning, stacklevel=2)
     if filled:
         warnings.warn(f"{source}: {sum(filled.values()):,} empty feature cells filled with the training songs' "
                       f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)
     table, evidence, audio = None, {}, None
-    if artist_evidence and split_by == "artist" and "artist" in songs:
+    if artist_evidence and split_by == "artist" and "artist" in songs and songs["artist"].notna().any():
         # the table still serves the artists added later (update_artists), which is why it is kept
         warnings.warn(f"{source}: split by artist, no validation or test song has a known artist: the "
                       "evidence's strength is not tuned and the test metrics are of the audio alone; the "
@@ -372,12 +377,14 @@ def _remembered_layout(model: GenreModel, frame: pd.DataFrame,
                       ) -> tuple[dict | None, str | None]:
     "The feature columns and artist column to read `frame` by: those given, else those the model learnt from."
     names = {str(c).strip() for c in frame.columns}
-    given = {_normalize(f) for f in columns or {}}
+    # a column named as the feature is that feature's, as in any file: the model's name only stands in for it
+    named = {_normalize(c) for c in names} | {_normalize(f) for f in columns or {}}
     taken = {str(c).strip() for c in (columns or {}).values()}
     trained = model.meta.get("training_data", {}).get("columns") or {}
     remembered = {f: c for f, c in trained.items()  # only the columns named otherwise than their feature
-                  if _normalize(c) != _normalize(f) and _normalize(f) not in given and c in names - taken}
-    if artist_column is None and model.artists is not None:
+                  if _normalize(c) != _normalize(f) and _normalize(f) not in named and c in names - taken}
+    by_name = named & set(map(_normalize, _CARRIED["artist"]))  # an artist column found as in any file
+    if artist_column is None and model.artists is not None and not by_name:
         column = model.meta.get("artist_evidence", {}).get("column")
         artist_column = column if column in names - taken - set(remembered.values()) else None
     return {**remembered, **(columns or {})} or None, artist_column
@@ -640,7 +647,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                       "genre", UserWarning, stacklevel=2)
     if seen := _seen_in_training(raw[usable], loaded, source):
         warnings.warn(f"{source}: {seen:,} of {int(usable.sum()):,} songs have the features of songs this "
-                      "model was trained or tuned on; the artists of its training songs are counted already",
+                      "model was trained or tuned on; those of its training split are counted already",
                       UserWarning, stacklevel=2)
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}

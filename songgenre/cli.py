@@ -199,10 +199,11 @@ def _among_inputs(songs: str | Path,  # the input: a file, a folder or a glob of
     text, out = str(songs), os.path.realpath(output)
     if os.path.isdir(text):  # its subfolders are read too
         return Path(out).is_relative_to(os.path.realpath(text))
-    # a glob's * matches a / here: wider than glob's own, which errs on the side of refusing
+    # a glob's * matches a / here: wider than glob's own, which errs on the side of refusing; glob's **/ also
+    # matches no folder at all
+    pattern = os.path.join(os.path.realpath(os.path.dirname(text) or "."), os.path.basename(text))
     return (any(c in text for c in "*?[") and not os.path.exists(text)
-            and fnmatch.fnmatch(out, os.path.join(os.path.realpath(os.path.dirname(text) or "."),
-                                                  os.path.basename(text))))
+            and any(fnmatch.fnmatch(out, p) for p in (pattern, pattern.replace("**" + os.sep, ""))))
 
 # %% ../nbs/17_cli.ipynb #062aba90
 def _train(args: argparse.Namespace) -> int:

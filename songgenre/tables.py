@@ -191,16 +191,37 @@ def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
     return frame
 
 # %% ../nbs/01_tables.ipynb #18ab9e2e
-def _csv_options(header: list) -> dict:
+def _csv_options(header: list,
+                 row_names: bool = False,  # each row begins with a name the header lacks (R's row names)
+                ) -> dict:
     "pandas' read_csv options of every CSV read: columns other than the features as text, only '' missing."
     # every column but the 13 features is read as text, so that `predict` carries ids and notes through
     # exactly as written ('0001' stays '0001', 'TRUE' stays 'TRUE', an integer column with a blank gains no
     # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text;
-    # index_col=False: the header's columns, in place, whatever the rows hold past them
+    # index_col=False: the header's columns, in place, whatever the rows hold past them; with row names,
+    # pandas' own reading (the names as the index), whose positions count the names' column first
     features = {_name_key(f) for f in FEATURES}
-    text = {i: str for i, name in enumerate(header) if _name_key(name) not in features}
-    return {"low_memory": False, "keep_default_na": False, "na_values": [""], "dtype": text,
-            "index_col": False}
+    text = {i + row_names: str for i, name in enumerate(header) if _name_key(name) not in features}
+    options = {"low_memory": False, "keep_default_na": False, "na_values": [""]}
+    if row_names:
+        return {**options, "dtype": {0: str, **text}}
+    return {**options, "dtype": text, "index_col": False}
+
+# %% ../nbs/01_tables.ipynb #9cc62ce2
+def _has_row_names(file,  # a CSV's open binary file, at its start; rewound to it
+                   compression: str | None,
+                   width: int,  # the fields of its header
+                  ) -> bool:
+    "Whether the CSV's first data row has one field more than the header, not empty: R's row names."
+    import pandas as pd
+    try:
+        first = pd.read_csv(file, header=None, skiprows=1, nrows=1, dtype=str, compression=compression,
+                            keep_default_na=False, na_filter=False)
+    except (ValueError, OSError, EOFError, zlib.error):  # no rows, or unreadable: the reading says why
+        return False
+    finally:
+        file.seek(0)
+    return first.shape[1] == width + 1 and first.iloc[0, -1] != ""
 
 # %% ../nbs/01_tables.ipynb #6b678db6
 def _csv_header(file,  # a CSV's open binary file, at its start
@@ -303,8 +324,9 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
         else:
             with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
                 header = _csv_header(file, compression, path)
-                frame = _read_csv(lambda: pd.read_csv(file, compression=compression, **_csv_options(header)),
-                                  file, compression, header, path)
+                options = _csv_options(header, _has_row_names(file, compression, len(header)))
+                frame = _read_csv(lambda: pd.read_csv(file, compression=compression, **options),
+                                  file, compression, header, path).reset_index(drop=True)
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
@@ -420,7 +442,8 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
         # the share read, by compressed bytes for a compressed one
         with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
             header = _csv_header(file, compression, name)
-            size, options = os.fstat(file.fileno()).st_size, _csv_options(header)
+            size = os.fstat(file.fileno()).st_size
+            options = _csv_options(header, _has_row_names(file, compression, len(header)))
             with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
                 while True:
                     if (part := _read_csv(lambda: next(parts, None), file, compression, header, name)) is None:
