@@ -27,13 +27,14 @@ import songgenre
 from .artists import ArtistTable, artist_counts, artist_groups, choose_strength, out_of_fold_evidence
 from .clean import (FEWEST_TRACKS_TO_SPLIT, CleaningReport, Splits, clean_songs, sample_tracks, split_tracks,
                              track_keys)
-from .contract import _CARRIED, _normalize, canonical_songs, check_songs, parse_artists, parse_genres
+from .contract import canonical_songs, check_songs, parse_artists, parse_genres
 from .data import find_songs_file
 from .metrics import genre_metrics
 from .model import (SCORING_ROWS, OURS, GenreMLP, ModelConfig, PreparedData, predict_proba, prepare_data,
                              to_tensors, train_mlp)
-from .schema import (FEATURES, FEWEST_FEATURES, FilledValuesWarning, ModelError, OptimisticMetricsWarning,
-                              SongDataError, UnseenCategoryWarning, name_rows, rows_counted_from)
+from .schema import (CARRIED, FEATURES, FEWEST_FEATURES, FilledValuesWarning, ModelError,
+                              OptimisticMetricsWarning, SongDataError, UnseenCategoryWarning, column_key, name_rows,
+                              rows_counted_from)
 from .store import (ARTISTS, META, GenreModel, check_model_target, load_model, row_fingerprints,
                              save_model)
 from .tables import STDIN, TableWriter, count_rows, read_batches, read_table, sha256_file, table_name
@@ -378,12 +379,12 @@ def _remembered_layout(model: GenreModel, frame: pd.DataFrame,
     "The feature columns and artist column to read `frame` by: those given, else those the model learnt from."
     names = {str(c).strip() for c in frame.columns}
     # a column named as the feature is that feature's, as in any file: the model's name only stands in for it
-    named = {_normalize(c) for c in names} | {_normalize(f) for f in columns or {}}
+    named = {column_key(c) for c in names} | {column_key(f) for f in columns or {}}
     taken = {str(c).strip() for c in (columns or {}).values()}
     trained = model.meta.get("training_data", {}).get("columns") or {}
     remembered = {f: c for f, c in trained.items()  # only the columns named otherwise than their feature
-                  if _normalize(c) != _normalize(f) and _normalize(f) not in named and c in names - taken}
-    by_name = named & set(map(_normalize, _CARRIED["artist"]))  # an artist column found as in any file
+                  if column_key(c) != column_key(f) and column_key(f) not in named and c in names - taken}
+    by_name = named & set(map(column_key, CARRIED["artist"]))  # an artist column found as in any file
     if artist_column is None and model.artists is not None and not by_name:
         column = model.meta.get("artist_evidence", {}).get("column")
         artist_column = column if column in names - taken - set(remembered.values()) else None

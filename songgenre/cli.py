@@ -76,10 +76,10 @@ def _add_layout_options(command: argparse.ArgumentParser,
 # %% ../nbs/17_cli.ipynb #97032b02
 def _layout(args: argparse.Namespace) -> dict:
     "The keyword arguments of the API for the layout options parsed."
-    from songgenre.contract import _normalize
+    from songgenre.schema import column_key
     from songgenre.schema import SongDataError
-    named = [_normalize(feature) for feature, _ in args.column]
-    if twice := sorted({f for f, _ in args.column if named.count(_normalize(f)) > 1}):
+    named = [column_key(feature) for feature, _ in args.column]
+    if twice := sorted({f for f, _ in args.column if named.count(column_key(f)) > 1}):
         raise SongDataError(f"--column names {', '.join(map(repr, twice))} more than once")
     layout = {"columns": dict(args.column) or None,
               "invalid": "missing" if args.invalid_as_missing else "refuse", "artist_column": args.artist_column}

@@ -7,20 +7,14 @@ __all__ = ['parse_features', 'parse_genres', 'parse_artists', 'canonical_songs',
 
 # %% ../nbs/02_contract.ipynb #c0f03d60
 import difflib
-import re
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
-from .schema import (FEATURES, FEWEST_FEATURES, INTEGER_FEATURES, NON_FEATURES, RANGES, SongDataError,
-                              describe_rows, refuse_duplicate_columns)
-
-# %% ../nbs/02_contract.ipynb #9a5617bc
-def _normalize(name) -> str:
-    "A column name as matching sees it: without case, spaces, dashes or underscores."
-    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+from .schema import (CARRIED, FEATURES, FEWEST_FEATURES, INTEGER_FEATURES, NON_FEATURES, RANGES, SongDataError,
+                              column_key, describe_rows, refuse_duplicate_columns)
 
 # %% ../nbs/02_contract.ipynb #07b2aed9
 def _listed(names, limit: int = 12) -> str:
@@ -60,14 +54,14 @@ def _match_columns(frame: pd.DataFrame,
             found[name] = by_name[columns[name]]
             continue
         # a column mapped to another name is that name's, whatever it is called
-        same = [c for c in by_name if _normalize(c) == _normalize(name) and c not in columns.values()]
+        same = [c for c in by_name if column_key(c) == column_key(name) and c not in columns.values()]
         if len(same) > 1:  # 'energy' and 'Energy': which one is meant cannot be guessed
             raise SongDataError(f"{source}: columns {' and '.join(repr(c) for c in same)} "
                                 f"both name '{name}'; keep one, or name it with --column {name}=COLUMN")
         if same:
             found[name] = by_name[same[0]]
         elif required:
-            mapped = [(f, c) for f, c in columns.items() if _normalize(c) == _normalize(name)]
+            mapped = [(f, c) for f, c in columns.items() if column_key(c) == column_key(name)]
             close = _close_column(name, [c for c in by_name if c not in columns.values()])
             hint = (f" (its column '{mapped[0][1]}' is mapped to '{mapped[0][0]}')" if mapped else
                     f" (found '{close}': misnamed? name it with --column {name}={close})" if close else "")
@@ -116,14 +110,14 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
     if invalid not in ("refuse", "missing"):
         raise ValueError(f"invalid must be 'refuse' or 'missing', got {invalid!r}")
     # a feature is named as a column is, whatever its case, spaces, dashes and underscores: Duration-MS=length
-    canonical = {_normalize(f): f for f in FEATURES}
-    if unknown := [name for name in (columns or {}) if _normalize(name) not in canonical]:
+    canonical = {column_key(f): f for f in FEATURES}
+    if unknown := [name for name in (columns or {}) if column_key(name) not in canonical]:
         raise SongDataError(f"{source}: cannot map {_listed(unknown)}: not a feature "
                             f"(the features: {', '.join(FEATURES)})")
-    named = [canonical[_normalize(name)] for name in (columns or {})]
+    named = [canonical[column_key(name)] for name in (columns or {})]
     if twice := sorted({f for f in named if named.count(f) > 1}):
         raise SongDataError(f"{source}: {_listed(twice)} mapped to more than one column")
-    columns = {canonical[_normalize(name)]: theirs for name, theirs in (columns or {}).items()}
+    columns = {canonical[column_key(name)]: theirs for name, theirs in (columns or {}).items()}
     found = _match_columns(frame, FEATURES if features is None else list(features), source, columns,
                            required=features is not None)
     if len(found) < FEWEST_FEATURES:  # too few to learn from: name every one that lacks
@@ -134,7 +128,7 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
     parsed, missing_cells, invalid_cells = {}, {}, {}
     for name in (f for f in FEATURES if f in found):
         values, column = frame[found[name]], found[name]
-        said = f"'{name}'" if _normalize(column) == _normalize(name) else f"'{column}' ({name})"
+        said = f"'{name}'" if column_key(column) == column_key(name) else f"'{column}' ({name})"
         if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
             # pandas would turn each into nanoseconds, which the contract would call out of range
             raise SongDataError(f"{source}: column {said} holds dates or times ({values.dtype}); "
@@ -215,11 +209,11 @@ def _label_column(frame: pd.DataFrame, source: str,
     names = [str(c).strip() for c in frame.columns]
     if column is not None:
         hits = [c for c in names if c == str(column).strip()] or [
-            c for c in names if _normalize(c) == _normalize(column)]
+            c for c in names if column_key(c) == column_key(column)]
         if not hits:
             raise SongDataError(f"{source}: no genre column '{column}'; columns found: {_listed(names)}")
     else:
-        hits = [c for c in names if _normalize(c) in map(_normalize, _LABEL_NAMES)]
+        hits = [c for c in names if column_key(c) in map(column_key, _LABEL_NAMES)]
         if not hits:
             raise SongDataError(f"{source}: no genre column (looked for {_listed(_LABEL_NAMES)}); name it with "
                                 f"--genre-column (genre_column=); columns found: {_listed(names)}")
@@ -245,14 +239,6 @@ def parse_genres(frame: pd.DataFrame, source: str,
                             f"(e.g. {values[unknown].iloc[0]!r}); the {len(genres)} known: {_listed(genres)}")
     return pd.Series(pd.Categorical(values, categories=list(genres)), index=frame.index, name="genre")
 
-# %% ../nbs/02_contract.ipynb #14d59c55
-# columns carried beside the features, by their names in the public layouts (compared normalized): the
-# track id groups copies of a track, and so do artist and track name together when there is no id
-_CARRIED = {"track_id": ("id", "track_id"),
-            "artist": ("artist", "artists", "artist name", "track_artist"),
-            "song_name": ("song_name", "track_name", "name"),
-            "title": ("title",)}
-
 # %% ../nbs/02_contract.ipynb #2c882b40
 def parse_artists(frame: pd.DataFrame, source: str,
                   column: str | None = None,  # the artist column; None: one named like 'artist' or 'artists'
@@ -261,10 +247,10 @@ def parse_artists(frame: pd.DataFrame, source: str,
     if column is not None:
         found = _match_columns(frame, ["artist"], source, {"artist": column})["artist"]
     else:
-        by_name = {_normalize(c): c for c in reversed(frame.columns)}  # the first wins
-        found = next((by_name[a] for a in map(_normalize, _CARRIED["artist"]) if a in by_name), None)
+        by_name = {column_key(c): c for c in reversed(frame.columns)}  # the first wins
+        found = next((by_name[a] for a in map(column_key, CARRIED["artist"]) if a in by_name), None)
         if found is None:
-            raise SongDataError(f"{source}: no artist column (looked for {_listed(_CARRIED['artist'])}); "
+            raise SongDataError(f"{source}: no artist column (looked for {_listed(CARRIED['artist'])}); "
                                 "name it with --artist-column")
     return frame[found].astype("string").str.strip().replace("", pd.NA).rename("artist")
 
@@ -299,10 +285,10 @@ def canonical_songs(raw: pd.DataFrame,  # a table as read
         taken(found, "the artist column")
         songs["artist"] = raw[found].astype("string").str.strip().replace("", pd.NA)
         used.add(str(found))
-    by_name = {_normalize(c): c for c in reversed(raw.columns) if str(c) not in used}  # the first wins
-    for name, aliases in ((n, a) for n, a in _CARRIED.items() if n not in songs):
+    by_name = {column_key(c): c for c in reversed(raw.columns) if str(c) not in used}  # the first wins
+    for name, aliases in ((n, a) for n, a in CARRIED.items() if n not in songs):
         # Kaggle's "id", or "track_id" in a frame that is already canonical (load_songs' own)
-        if (column := next((by_name[a] for a in map(_normalize, aliases) if a in by_name), None)) is not None:
+        if (column := next((by_name[a] for a in map(column_key, aliases) if a in by_name), None)) is not None:
             songs[name] = raw[column].astype("string").str.strip().replace("", pd.NA)
             used.add(str(column))
             if name == "artist":

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .schema import CONTINUOUS, FEATURES, INTEGER_FEATURES, SongDataError, refuse_duplicate_columns
+from .schema import (CONTINUOUS, FEATURES, INTEGER_FEATURES, SongDataError, column_key,
+                              refuse_duplicate_columns)
 
 if TYPE_CHECKING:  # for the annotations only
     import pandas as pd
@@ -168,11 +169,6 @@ def _open_table(path: str | Path) -> tuple:
         raise SongDataError(f"{name}: is empty")
     return file, *_table_kind(head, tail), name
 
-# %% ../nbs/01_tables.ipynb #b71a6650
-def _name_key(name) -> str:
-    "A column name as the contract matches it: without case, spaces, dashes or underscores."
-    return re.sub(r"[\s_\-]+", "", str(name)).lower()
-
 # %% ../nbs/01_tables.ipynb #44330582
 def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
     "`frame` with its codes (key, mode, time_signature, duration_ms) as integers, other features as floats."
@@ -180,10 +176,10 @@ def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
     # float64 in one with, a measure (tempo 120, instrumentalness 0) int64 in a part of whole numbers; as
     # nullable integers and floats, every part writes 5 (not 5.0) and 120.0, and has one Parquet type
     import pandas as pd
-    codes = {_name_key(f) for f in INTEGER_FEATURES}
-    measures = {_name_key(f) for f in CONTINUOUS} - codes
+    codes = {column_key(f) for f in INTEGER_FEATURES}
+    measures = {column_key(f) for f in CONTINUOUS} - codes
     for column in frame.columns:
-        values, key = frame[column], _name_key(column)
+        values, key = frame[column], column_key(column)
         if key in codes and pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
             frame[column] = values.astype("Int64")
         elif key in measures and pd.api.types.is_integer_dtype(values):  # a float32 catalog stays float32
@@ -200,8 +196,8 @@ def _csv_options(header: list,
     # '.0'); only an empty cell is missing: "NA" or "null" can be a song's name, and "n/a" in a number is text;
     # index_col=False: the header's columns, in place, whatever the rows hold past them; with row names,
     # pandas' own reading (the names as the index), whose positions count the names' column first
-    features = {_name_key(f) for f in FEATURES}
-    text = {i + row_names: str for i, name in enumerate(header) if _name_key(name) not in features}
+    features = {column_key(f) for f in FEATURES}
+    text = {i + row_names: str for i, name in enumerate(header) if column_key(name) not in features}
     options = {"low_memory": False, "keep_default_na": False, "na_values": [""]}
     if row_names:
         return {**options, "dtype": {0: str, **text}}
