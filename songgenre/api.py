@@ -62,7 +62,6 @@ class _TrainingSongs:
     report: CleaningReport  # what cleaning dropped and kept
     songs: pd.DataFrame  # cleaned and sampled, with their track keys
     splits: Splits  # by track
-    rows_cleaned: int = 0  # the songs cleaning kept, before the sampling
 
 # %% ../nbs/09_api.ipynb #c9371113
 def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_frac: float,
@@ -82,7 +81,6 @@ def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_fr
         canonical = canonical_songs(read_table(source), str(source), **layout)
         trained_on = {"file": source.name, "sha256": sha256_file(source)}
     songs, report = clean_songs(canonical)
-    rows_cleaned = len(songs)
     check_songs(songs, str(source))
     songs = sample_tracks(songs, sample_frac, seed=seed)
     songs["genre"] = songs["genre"].cat.remove_unused_categories()
@@ -103,7 +101,7 @@ def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_fr
     if min(splits.sizes().values()) == 0:
         raise SongDataError(f"{source}: too few tracks ({songs['track_key'].nunique()}) to split into train, "
                             f"validation and test (a genre is split from {FEWEST_TRACKS_TO_SPLIT} tracks on)")
-    return _TrainingSongs(source, trained_on, canonical, report, songs, splits, rows_cleaned)
+    return _TrainingSongs(source, trained_on, canonical, report, songs, splits)
 
 # %% ../nbs/09_api.ipynb #454b4f5b
 def _read_as(canonical: pd.DataFrame) -> dict:
@@ -204,9 +202,9 @@ def train_genre_model(
         warnings.warn(f"{source}: no values for {', '.join(absent)}; the model learns from the other "
                       f"{len(features)} features{hints}", UserWarning, stacklevel=2)
     if dropped := _dropped_for_values(read.report):
-        # a song out of two ranges is in two rules: the songs are counted once, apart from the copies dropped
+        # a song out of two ranges is in two rules, and dropped once: counted once, apart from the copies
         copies = sum(r["rows touched"] for r in read.report.rules if r["rule"].startswith("exact repeat"))
-        left_out = read.report.rows_in - read.rows_cleaned - copies
+        left_out = read.report.dropped - copies
         reasons = "; ".join(f"{n:,} {reason}" for reason, n in dropped.items())
         warnings.warn(f"{source}: {left_out:,} of {read.report.rows_in:,} songs not learnt from "
                       f"({reasons}); predict and evaluate refuse values out of range unless "
@@ -544,6 +542,13 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     notes.warn(model, source, stacklevel=2)
     return done
 
+# %% ../nbs/09_api.ipynb #ef1e7781
+def _songs_seen(songs: pd.DataFrame, model: GenreModel) -> int | None:
+    "How many canonical `songs` have the features of a song the model was trained or tuned on; None: unknown."
+    if model.seen_rows is None:
+        return None
+    return int(np.isin(row_fingerprints(songs, model.features), model.seen_rows).sum())
+
 # %% ../nbs/09_api.ipynb #2357c966
 def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features and a genre column
                    model: GenreModel | str | Path,  # a loaded model or its directory
@@ -579,8 +584,7 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     notes.warn(model, source, stacklevel=2)
     # songs the model was trained or tuned on score better than new ones: count them, and say so, so that
     # nobody quotes these metrics as the model's accuracy on new songs
-    seen = (None if model.seen_rows is None
-            else int(np.isin(row_fingerprints(songs, model.features), model.seen_rows).sum()))
+    seen = _songs_seen(songs, model)
     if seen:
         warnings.warn(f"{source}: {seen:,} of {len(songs):,} songs ({seen / len(songs):.1%}) have the "
                       "features of songs this model was trained or tuned on; metrics on those are optimistic "
@@ -604,7 +608,7 @@ def _seen_in_training(frame: pd.DataFrame, model: GenreModel, source: str) -> in
                                     features=model.features, invalid="missing")
     except SongDataError:
         return 0
-    return int(np.isin(row_fingerprints(songs, model.features), model.seen_rows).sum())
+    return _songs_seen(songs, model)
 
 # %% ../nbs/09_api.ipynb #7c122b7d
 def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since training: an artist and a genre each
