@@ -660,9 +660,13 @@ class TableWriter:
                 repeats = [n for n in text
                            if pc.count_distinct(table[n]).as_py() <= max(1_000, table.num_rows // 2)]
                 categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]  # already one
-                self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=repeats + categories)
+                self._dictionary = repeats + categories
+                self._parquet = pq.ParquetWriter(self._tmp, table.schema, use_dictionary=self._dictionary)
             else:
-                table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
+                try:
+                    table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):  # text where numbers came before, or the reverse
+                    table = self._fitted(pa.Table.from_pandas(frame, preserve_index=False))
             self._parquet.write_table(table)
         except pa.ArrowException as e:  # a later batch's column of another type, or one Arrow cannot convert
             if isinstance(e, (OSError, MemoryError)):  # a full disk, or no memory: not the table's doing
@@ -670,6 +674,39 @@ class TableWriter:
             rows = f"{before + 1:,}-{before + len(frame):,}"
             raise SongDataError(f"{self.path}: cannot append rows {rows} to the Parquet output "
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
+
+    def _fitted(self, table: "pa.Table") -> "pa.Table":
+        "A later batch as the file's types; a column of numbers that meets text becomes text, rows written too."
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        # a catalog read in batches guesses each batch's types: `key` as numbers in the first, pitch names in a
+        # later one. Read whole, the column would be text: the rows written are rewritten with it as text, a
+        # row group at a time, into a new temporary file that takes the old one's place
+        plain = lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+        text = lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)
+        schema = self._parquet.schema
+        if table.schema.names != schema.names:
+            raise pa.ArrowInvalid(f"its columns are not the output's ({', '.join(table.schema.names[:5])}...)")
+        widened = [old.name for old, new in zip(schema, table.schema) if plain(old.type) and text(new.type)]
+        if widened:
+            wider = pa.schema([f.with_type(pa.string()) if f.name in widened else f for f in schema],
+                              metadata=table.schema.metadata)  # pandas' record of the columns as text
+            fd, tmp = tempfile.mkstemp(prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent)
+            os.close(fd)
+            self._parquet.close()
+            writer = pq.ParquetWriter(tmp, wider, use_dictionary=self._dictionary + widened)
+            try:
+                done = pq.ParquetFile(self._tmp)
+                for group in range(done.num_row_groups):
+                    writer.write_table(done.read_row_group(group).cast(wider))
+                done.close()
+            except BaseException:
+                writer.close()
+                os.unlink(tmp)
+                raise
+            os.unlink(self._tmp)
+            self._tmp, self._parquet, self._dictionary = tmp, writer, self._dictionary + widened
+        return table.cast(self._parquet.schema)
 
     def _join(self):
         "End the writing thread after its batches, even through a second Ctrl-C: no file is closed under it."

@@ -38,6 +38,25 @@ def test_predict_in_batches_equals_predict_in_memory(model_dir, tmp_path):
             assert text.decode() == expected["csv"].to_csv(index=False)
 
 
+def test_a_column_of_numbers_that_turns_to_text_later_is_written_as_read_whole(model_dir, tmp_path):
+    # key as numbers in the first batches and as pitch names in a later one (two catalogs joined): the Parquet
+    # output has the column as text, as the in-memory path reads the whole file
+    songs = songs_without_genre(2 * SCORING_ROWS + 1000).astype({"key": object})
+    pitches = np.array(["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"])
+    later = songs.index >= SCORING_ROWS + 5
+    songs.loc[later, "key"] = pitches[songs.loc[later, "key"].astype(int)]
+    songs.to_csv(tmp_path / "songs.csv", index=False)
+    result = run_cli("predict", "--model", model_dir, tmp_path / "songs.csv", "-o", tmp_path / "out.parquet",
+                     "--batch-rows", str(SCORING_ROWS))
+    assert result.returncode == 0, result.stderr
+    expected = songgenre.predict_genres(songgenre.api.read_table(tmp_path / "songs.csv"), model_dir)
+    expected.to_parquet(tmp_path / "whole.parquet", index=False)
+    written = pd.read_parquet(tmp_path / "out.parquet")
+    assert written["key"].iloc[[0, -1]].tolist() == [str(songs["key"].iloc[0]), songs["key"].iloc[-1]]
+    pd.testing.assert_frame_equal(written, pd.read_parquet(tmp_path / "whole.parquet"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet", "songs.csv", "whole.parquet"]
+
+
 def test_a_bad_song_deep_in_the_file_is_named_by_its_row_and_leaves_no_output(model_dir, tmp_path):
     songs = songs_without_genre(30_000).astype({"tempo": object})
     songs.loc[25_000, "tempo"] = "fast"
