@@ -302,6 +302,7 @@ class _Notes:
     songs_filled: int = 0  # songs with at least one cell filled
     unseen: dict = field(default_factory=dict)  # column -> [first rows (file numbering), count, an example]
     without_artist_column: int = 0  # songs a model of artist evidence scored with no artist column to read
+    artist_column_unused: str | None = None  # an artist column named for a model that weighs no artist evidence
 
     def add(self, other: "_Notes") -> "_Notes":
         "These notes and `other`'s together (`other` from later rows)."
@@ -310,6 +311,7 @@ class _Notes:
                 mine[column] = mine.get(column, 0) + n
         self.songs_filled += other.songs_filled
         self.without_artist_column += other.without_artist_column
+        self.artist_column_unused = self.artist_column_unused or other.artist_column_unused
         for column, (rows, count, example) in other.unseen.items():
             before = self.unseen.setdefault(column, [[], 0, example])
             before[0], before[1] = (before[0] + rows)[:5], before[1] + count
@@ -328,6 +330,10 @@ class _Notes:
             warnings.warn(f"{source}: no artist column, and this model weighs artist evidence: its {n:,} "
                           f"song{'s' if n > 1 else ''} were scored as by artists it does not know; name the "
                           "column with --artist-column (artist_column=)", UserWarning, stacklevel=stacklevel + 1)
+        if self.artist_column_unused is not None:
+            warnings.warn(f"{source}: this model was trained without artists and weighs no artist evidence: "
+                          f"the artist column '{self.artist_column_unused}' changes none of its predictions",
+                          UserWarning, stacklevel=stacklevel + 1)
         # such a value (a time signature of 0, a key of -1) passes the data contract but lands on a one-hot slot
         # that training never switched on: the genre still comes out, on weaker ground
         for column, (rows, count, example) in self.unseen.items():
@@ -412,6 +418,7 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
         features = check_songs(canonical, source, labelled=False, features=model.features)
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
     notes = _notes_of(features, x_cat, model, invalid_cells, first_row)
+    notes.artist_column_unused = artist_column if model.artists is None else None
     known = None
     if model.artists is not None:
         x_num, known = _with_artist_evidence(x_num, canonical, model)
@@ -576,6 +583,7 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     songs = check_songs(canonical, source, features=model.features)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     notes = _notes_of(songs, x_cat, model, canonical.attrs["invalid_cells"])
+    notes.artist_column_unused = artist_column if model.artists is None else None
     known = {}
     if model.artists is not None:
         x_num, by_known = _with_artist_evidence(x_num, songs, model)
