@@ -631,6 +631,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
     if loaded.artists is None:
         raise ModelError(f"{directory}: this model was trained without artist evidence; it has no artist "
                          "table to add songs to")
+    check_model_target(directory, in_place=True)  # before the songs are read
     if isinstance(data, pd.DataFrame):
         raw, trained_on = data, {"file": None}
     elif str(data) == STDIN:  # read once, so not hashed: a second update of the same songs is not caught

@@ -92,7 +92,9 @@ def row_fingerprints(songs: pd.DataFrame,
     return pd.util.hash_pandas_object(features, index=False).to_numpy(np.uint64)
 
 # %% ../nbs/08_store.ipynb #babcc45f
-def check_model_target(directory: str | Path) -> Path:
+def check_model_target(directory: str | Path,
+                       in_place: bool = False,  # the model there is being updated, not a new one saved
+                      ) -> Path:
     "The directory a model may be saved to: new, empty or a model directory (replaced); else ModelError."
     target = Path(directory)
     # replace_dir swaps out whatever is at the path and deletes it: never a folder of other files, a file
@@ -116,6 +118,9 @@ def check_model_target(directory: str | Path) -> Path:
         others = []
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        if in_place:
+            raise ModelError(f"{target}: holds other files beside the model ({shown}); updating it saves the "
+                             "folder whole, which would delete them: move them out first")
         raise ModelError(f"{target}: exists and holds other files ({shown}); saving a model replaces its "
                          "folder whole, so name a new or empty folder")
     # a folder it cannot write in is said now, not after the training: a folder made and removed where the

@@ -186,7 +186,13 @@ def test_the_same_songs_are_not_counted_twice(models, tmp_path):
     tagged.assign(artists="").to_csv(tmp_path / "nobody.csv", index=False)
     nobody = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "nobody.csv")
     assert nobody.returncode == 2 and "no song has both an artist and a genre" in nobody.stderr
-    assert (tmp_path / "model" / "model.json").read_bytes() == before  # neither refusal rewrote the model
+    # a file of the user's in the model folder: said before anything is read, and kept
+    (tmp_path / "model" / "NOTES.txt").write_text("mine")
+    kept = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "nobody.csv")
+    assert kept.returncode == 2 and "holds other files beside the model (NOTES.txt)" in kept.stderr
+    assert (tmp_path / "model" / "NOTES.txt").read_text() == "mine"
+    (tmp_path / "model" / "NOTES.txt").unlink()
+    assert (tmp_path / "model" / "model.json").read_bytes() == before  # no refusal rewrote the model
     assert load_model(tmp_path / "model").artists.counts.loc["a brand new band"].sum() == 26
     # a model's own predictions are counted when asked, with a warning: they are guesses, not tags
     tagged.rename(columns={"genre": "predicted_genre"}).assign(artists="a guessed band").to_csv(
