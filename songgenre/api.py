@@ -302,7 +302,9 @@ class _Notes:
     songs_filled: int = 0  # songs with at least one cell filled
     unseen: dict = field(default_factory=dict)  # column -> [first rows (file numbering), count, an example]
     without_artist_column: int = 0  # songs a model of artist evidence scored with no artist column to read
-    artist_column_unused: str | None = None  # an artist column named for a model that weighs no artist evidence
+    # an artist column named for a model that weighs no artist evidence (said by predict; evaluate groups
+    # copies of a track by artist and name with it)
+    artist_column_unused: str | None = None
 
     def add(self, other: "_Notes") -> "_Notes":
         "These notes and `other`'s together (`other` from later rows)."
@@ -583,7 +585,6 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     songs = check_songs(canonical, source, features=model.features)
     x_num, x_cat, y = to_tensors(model.preprocessor, songs)
     notes = _notes_of(songs, x_cat, model, canonical.attrs["invalid_cells"])
-    notes.artist_column_unused = artist_column if model.artists is None else None
     known = {}
     if model.artists is not None:
         x_num, by_known = _with_artist_evidence(x_num, songs, model)
@@ -647,7 +648,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
         raise SongDataError(f"{source}: its songs are already counted (the model was trained on, or updated "
                             "with, this very file)")
     _, artist_column = _remembered_layout(loaded, raw, None, artist_column)
-    if str(genre_column).strip().lower() in PREDICTION_COLUMNS:  # the model agreeing with itself
+    if column_key(genre_column) in map(column_key, PREDICTION_COLUMNS):  # the model agreeing with itself
         warnings.warn(f"{source}: '{genre_column}' holds a model's predictions; the artist table is meant for "
                       "genres people gave, and counting guesses makes the model repeat them", UserWarning,
                       stacklevel=2)

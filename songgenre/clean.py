@@ -21,7 +21,7 @@ class CleaningReport:
     "One row per cleaning rule: what it checks, rows touched, kept or dropped, and why."
     rows_in: int = 0
     rules: list = field(default_factory=list)
-    rows_out: int = 0  # the rows kept: a row that breaks two rules is dropped once
+    rows_out: int | None = None  # the rows kept, set by `clean_songs` (a row that breaks two rules goes once)
 
     def add(self, rule: str,  # what the rule checks, as a reader would say it
             touched: int,  # rows the rule applies to
@@ -33,6 +33,8 @@ class CleaningReport:
     @property
     def dropped(self) -> int:
         "Rows dropped by all rules together, each row once."
+        if self.rows_out is None:  # the rules alone cannot tell: a row may break two
+            raise ValueError("rows_out is not set: clean_songs sets it once the rules have run")
         return self.rows_in - self.rows_out
 
     def to_frame(self) -> pd.DataFrame:

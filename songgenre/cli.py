@@ -76,8 +76,7 @@ def _add_layout_options(command: argparse.ArgumentParser,
 # %% ../nbs/17_cli.ipynb #97032b02
 def _layout(args: argparse.Namespace) -> dict:
     "The keyword arguments of the API for the layout options parsed."
-    from songgenre.schema import column_key
-    from songgenre.schema import SongDataError
+    from songgenre.schema import SongDataError, column_key
     named = [column_key(feature) for feature, _ in args.column]
     if twice := sorted({f for f, _ in args.column if named.count(column_key(f)) > 1}):
         raise SongDataError(f"--column names {', '.join(map(repr, twice))} more than once")

@@ -665,7 +665,7 @@ class TableWriter:
             else:
                 try:
                     table = pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False)
-                except (pa.ArrowInvalid, pa.ArrowTypeError):  # text where numbers came before, or the reverse
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # text after numbers...
                     table = self._fitted(pa.Table.from_pandas(frame, preserve_index=False))
             self._parquet.write_table(table)
         except pa.ArrowException as e:  # a later batch's column of another type, or one Arrow cannot convert
@@ -676,37 +676,58 @@ class TableWriter:
                                 f"({str(e).splitlines()[0]}); write CSV instead") from None
 
     def _fitted(self, table: "pa.Table") -> "pa.Table":
-        "A later batch as the file's types; a column of numbers that meets text becomes text, rows written too."
+        "A later batch as the file's types, widened where the batch cannot take them (the rows written too)."
+        import json
         import pyarrow as pa
         import pyarrow.parquet as pq
         # a catalog read in batches guesses each batch's types: `key` as numbers in the first, pitch names in a
-        # later one. Read whole, the column would be text: the rows written are rewritten with it as text, a
-        # row group at a time, into a new temporary file that takes the old one's place
-        plain = lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-        text = lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)
+        # later one; a column blank in the first batch, text later. Read whole, the column would be text (or
+        # the later type): the rows written are rewritten so, a row group at a time, into a new temporary file
+        # that takes the old one's place. Numbers written before become Arrow's text for them (125, where
+        # the file may say 125.0)
         schema = self._parquet.schema
         if table.schema.names != schema.names:
-            raise pa.ArrowInvalid(f"its columns are not the output's ({', '.join(table.schema.names[:5])}...)")
-        widened = [old.name for old, new in zip(schema, table.schema) if plain(old.type) and text(new.type)]
-        if widened:
-            wider = pa.schema([f.with_type(pa.string()) if f.name in widened else f for f in schema],
-                              metadata=table.schema.metadata)  # pandas' record of the columns as text
-            fd, tmp = tempfile.mkstemp(prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent)
-            os.close(fd)
+            raise pa.ArrowInvalid("its columns are not the earlier batches' columns")
+        plain = lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+        text = lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)
+        wider = {}
+        for old, new in zip(schema, table.schema):
+            if pa.types.is_null(old.type) and not pa.types.is_null(new.type):
+                wider[old.name] = new.type
+            elif plain(old.type) and text(new.type):
+                wider[old.name] = pa.string()
+            elif pa.types.is_integer(old.type) and pa.types.is_floating(new.type):
+                wider[old.name] = pa.float64()
+        if not wider:
+            return table.cast(schema)
+        # pandas' record of each column: the earlier batches', but for the widened columns, the later one's
+        kept, later = (json.loads((s.metadata or {}).get(b"pandas", b"null")) for s in (schema, table.schema))
+        if kept and later:
+            by_name = {c["name"]: c for c in later["columns"]}
+            kept["columns"] = [by_name.get(c["name"], c) if c["name"] in wider else c for c in kept["columns"]]
+        widened = pa.schema([f.with_type(wider[f.name]) if f.name in wider else f for f in schema],
+                            metadata={**(schema.metadata or {}), **({b"pandas": json.dumps(kept).encode()}
+                                                                    if kept else {})})
+        dictionary = self._dictionary + [n for n, t in wider.items() if text(t)]
+        fd, tmp = tempfile.mkstemp(prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent)
+        os.close(fd)
+        writer = None
+        try:
             self._parquet.close()
-            writer = pq.ParquetWriter(tmp, wider, use_dictionary=self._dictionary + widened)
-            try:
-                done = pq.ParquetFile(self._tmp)
+            writer = pq.ParquetWriter(tmp, widened, use_dictionary=dictionary)
+            with pq.ParquetFile(self._tmp) as done:
                 for group in range(done.num_row_groups):
-                    writer.write_table(done.read_row_group(group).cast(wider))
-                done.close()
-            except BaseException:
-                writer.close()
-                os.unlink(tmp)
-                raise
-            os.unlink(self._tmp)
-            self._tmp, self._parquet, self._dictionary = tmp, writer, self._dictionary + widened
-        return table.cast(self._parquet.schema)
+                    writer.write_table(done.read_row_group(group).cast(widened))
+        except BaseException:
+            # a full disk fails the close too: the new file goes whatever happens, the old one at the end
+            with contextlib.suppress(Exception):
+                if writer is not None:
+                    writer.close()
+            os.unlink(tmp)
+            raise
+        os.unlink(self._tmp)
+        self._tmp, self._parquet, self._dictionary = tmp, writer, dictionary
+        return table.cast(widened)
 
     def _join(self):
         "End the writing thread after its batches, even through a second Ctrl-C: no file is closed under it."

@@ -20,8 +20,9 @@ def test_data_chapter_loads_every_row(results):
 def test_clean_chapter_accounts_for_every_row(results):
     clean = results["clean"]
     dropped = sum(r["rows touched"] for r in clean["rules"] if r["action"] == "dropped")
-    assert (clean["rows_in"] == 42305
-            and clean["rows_out"] == clean["rows_in"] - dropped == clean["rows_in"] - clean["dropped"])
+    # a row that breaks two rules is in both and dropped once: the rules' sum is at least the rows dropped
+    assert (clean["rows_in"] == 42305 and clean["rows_out"] == clean["rows_in"] - clean["dropped"]
+            and dropped >= clean["dropped"] > 0)
     repeats = next(r for r in clean["rules"] if r["rule"].startswith("exact repeat"))
     assert repeats["rows touched"] > 0 and repeats["action"] == "dropped"
     assert clean["track_overlap"] == 0
