@@ -7,6 +7,7 @@ __all__ = ['STDIN', 'table_name', 'read_table', 'read_batches', 'count_rows', 'T
            'sha256_file', 'results_json', 'Terminated', 'sigterm_raises']
 
 # %% ../nbs/01_tables.ipynb #70d5bb2f
+import codecs
 import contextlib
 import gzip
 import hashlib
@@ -207,31 +208,40 @@ def _csv_options(header: list,
 def _has_row_names(file,  # a CSV's open binary file, at its start; rewound to it
                    compression: str | None,
                    width: int,  # the fields of its header
+                   encoding: str = "utf-8",
                   ) -> bool:
     "Whether the CSV's first data row has one field more than the header, not empty: R's row names."
     import pandas as pd
     try:
         first = pd.read_csv(file, header=None, skiprows=1, nrows=1, dtype=str, compression=compression,
-                            keep_default_na=False, na_filter=False)
+                            keep_default_na=False, na_filter=False, encoding=encoding)
     except (ValueError, OSError, EOFError, zlib.error):  # no rows, or unreadable: the reading says why
         return False
     finally:
         file.seek(0)
     return first.shape[1] == width + 1 and first.iloc[0, -1] != ""
 
+# %% ../nbs/01_tables.ipynb #013cafef
+class _NotDecodable(SongDataError):
+    "A CSV whose bytes its encoding cannot decode: the message names the row; `where` and `byte` say it too."
+    def __init__(self, name: str, where: str, byte: int, encoding: str):
+        self.where, self.byte = where, byte
+        label = "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+        super().__init__(f"{name}: {where} is not {label} text (byte 0x{byte:02x}); save the file as UTF-8")
+
 # %% ../nbs/01_tables.ipynb #6b678db6
 def _csv_header(file,  # a CSV's open binary file, at its start
                 compression: str | None,  # its compression, as `_open_table` found it
                 name: str,  # how messages name it
+                encoding: str = "utf-8",
                ) -> "pd.Series":
     "The CSV's header as written (a name given twice: one SongDataError), `file` rewound to its start."
     import pandas as pd
     try:
         header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression,
-                             keep_default_na=False, na_filter=False).iloc[0]
+                             keep_default_na=False, na_filter=False, encoding=encoding).iloc[0]
     except UnicodeDecodeError as e:
-        raise SongDataError(f"{name}: the header is not UTF-8 text (byte 0x{e.object[e.start]:02x}); "
-                            "save the file as UTF-8") from None
+        raise _NotDecodable(name, "the header", e.object[e.start], encoding) from None
     refuse_duplicate_columns([h for h in header if h != ""], name)  # pandas names each empty one apart
     file.seek(0)
     return header
@@ -273,6 +283,7 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
               file, compression: str | None,
               header: list,  # the CSV's header, as `_csv_header` read it
               name: str,  # how messages name it
+              encoding: str = "utf-8",
              ):
     "What `read()` returns; a value past the header, or text not UTF-8: one SongDataError naming the row."
     import pandas as pd
@@ -284,17 +295,79 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
             return read()
     except pd.errors.ParserWarning:
         row = _first_row(file, compression, lambda part: part[width].notna(), names=range(width + 1),
-                         usecols=[width], dtype=str)
+                         usecols=[width], dtype=str, encoding=encoding)
         raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has {width + 1} fields, the header "
                             f"{width}; give every column a name in the header") from None
     except UnicodeDecodeError as e:
         # read again with each byte that is not UTF-8 as a lone surrogate, which UTF-8 text never holds
         def undecoded(part):
             return part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
-        row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object,
+        row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object, encoding=encoding,
                          encoding_errors="surrogateescape")
-        raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} is not UTF-8 text "
-                            f"(byte 0x{e.object[e.start]:02x}); save the file as UTF-8") from None
+        raise _NotDecodable(name, f"row {row}" if row else "a row", e.object[e.start], encoding) from None
+
+# %% ../nbs/01_tables.ipynb #e35cbd71
+def _csv_frames(file,  # a CSV's open binary file, at its start
+                compression: str | None,
+                name: str,  # how messages name it
+                encoding: str,
+                batch_rows: int | None = None,  # None: the whole table, as one frame
+                on_read: Callable[[float], None] | None = None,  # told the share of the file read, each batch
+               ) -> "Iterator[pd.DataFrame]":
+    "The CSV's frames, its columns as written (stripped) and its features in steady types."
+    import pandas as pd
+    header = _csv_header(file, compression, name, encoding)
+    options = {**_csv_options(header, _has_row_names(file, compression, len(header), encoding)),
+               "compression": compression, "encoding": encoding}
+    if batch_rows is None:
+        whole = _read_csv(lambda: pd.read_csv(file, **options), file, compression, header, name, encoding)
+        reader = contextlib.nullcontext(iter([whole]))
+    else:
+        reader = pd.read_csv(file, chunksize=batch_rows, **options)
+    try:
+        size = os.fstat(file.fileno()).st_size
+    except (OSError, ValueError):  # a file in memory
+        size = 0
+    with reader as parts:
+        while (part := _read_csv(lambda: next(parts, None), file, compression, header, name,
+                                 encoding)) is not None:
+            part.columns = [str(c).strip() for c in part.columns]
+            if on_read is not None and size:  # where the file stands tells the share read (a file of /proc: 0)
+                on_read(min(file.tell() / size, 1.0))
+            yield _steady_types(part.reset_index(drop=True))
+
+# %% ../nbs/01_tables.ipynb #f247b51f
+# Windows' Western European code page: how a spreadsheet saves a CSV on most Western machines; it reads
+# every byte but five
+_FALLBACK_ENCODING = "cp1252"
+
+# %% ../nbs/01_tables.ipynb #0aaa5272
+def _decoded_frames(file, compression: str | None, name: str,
+                    encoding: str | None,  # None: UTF-8, or Windows-1252 when the first batch is not UTF-8
+                    batch_rows: int | None = None,  # None: the whole table, as one frame
+                    on_read: Callable[[float], None] | None = None,
+                   ) -> "Iterator[pd.DataFrame]":
+    "`_csv_frames` in the encoding named, else UTF-8 or, for a file that starts otherwise, Windows-1252."
+    if encoding is not None:
+        yield from _csv_frames(file, compression, name, encoding, batch_rows, on_read)
+        return
+    frames = _csv_frames(file, compression, name, "utf-8", batch_rows, on_read)
+    try:
+        first = next(frames, None)
+    except _NotDecodable as not_utf8:
+        file.seek(0)
+        frames = _csv_frames(file, compression, name, _FALLBACK_ENCODING, batch_rows, on_read)
+        try:
+            first = next(frames, None)
+        except _NotDecodable:  # not Windows-1252 either: the first finding is the one to tell
+            raise not_utf8 from None
+        as_read = bytes([not_utf8.byte]).decode(_FALLBACK_ENCODING)
+        warnings.warn(f"{name}: {not_utf8.where} is not UTF-8 text (byte 0x{not_utf8.byte:02x}); read as "
+                      f"Windows-1252, where that byte is {as_read!r}: save the file as UTF-8 if its accents or "
+                      "names look wrong", UserWarning, stacklevel=3)
+    if first is not None:
+        yield first
+        yield from frames
 
 # %% ../nbs/01_tables.ipynb #bc12ae00
 def _index_as_columns(frame: "pd.DataFrame", name: str) -> "pd.DataFrame":
@@ -310,6 +383,7 @@ def _index_as_columns(frame: "pd.DataFrame", name: str) -> "pd.DataFrame":
 
 # %% ../nbs/01_tables.ipynb #53f84c27
 def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for standard input
+               encoding: str | None = None,  # a CSV's; None: UTF-8, or Windows-1252 (said) for a file not UTF-8
               ) -> "pd.DataFrame":
     "A frame from a CSV or Parquet file (or '-', standard input); one SongDataError if it cannot be read."
     import pandas as pd
@@ -317,12 +391,11 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
     try:
         if parquet:
             frame = _index_as_columns(pd.read_parquet(source), path)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            frame = _steady_types(frame)
         else:
             with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
-                header = _csv_header(file, compression, path)
-                options = _csv_options(header, _has_row_names(file, compression, len(header)))
-                frame = _read_csv(lambda: pd.read_csv(file, compression=compression, **options),
-                                  file, compression, header, path).reset_index(drop=True)
+                frame = next(_decoded_frames(file, compression, path, encoding))
     except SongDataError:
         raise
     except pd.errors.EmptyDataError:
@@ -334,10 +407,9 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
     finally:
         if not isinstance(source, Path):
             source.close()
-    frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise SongDataError(f"{path}: has a header but no rows")
-    return _steady_types(frame)
+    return frame
 
 # %% ../nbs/01_tables.ipynb #4a5bd19b
 def _parquet_set(path: str | Path) -> list[str]:
@@ -406,6 +478,7 @@ def _parquet_parts(path: str | Path,  # a folder or glob of Parquet files
 def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input), a folder or glob of Parquet
                  batch_rows: int = 100_000,  # rows per batch (the last may have fewer)
                  on_read: Callable[[float], None] | None = None,  # told the share of a file read, each batch
+                 encoding: str | None = None,  # a CSV's; None: UTF-8, or Windows-1252 (said) for a file not UTF-8
                 ) -> "Iterator[pd.DataFrame]":
     "The table at `path` in batches of `batch_rows` rows, each read as `read_table` reads a whole table."
     import pandas as pd
@@ -437,17 +510,7 @@ def read_batches(path: str | Path,  # a CSV or Parquet file, '-' (standard input
         # a CSV is read through a file object of ours (standard input already is one): where it stands tells
         # the share read, by compressed bytes for a compressed one
         with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as file:
-            header = _csv_header(file, compression, name)
-            size = os.fstat(file.fileno()).st_size
-            options = _csv_options(header, _has_row_names(file, compression, len(header)))
-            with pd.read_csv(file, chunksize=batch_rows, compression=compression, **options) as parts:
-                while True:
-                    if (part := _read_csv(lambda: next(parts, None), file, compression, header, name)) is None:
-                        break
-                    part.columns = [str(c).strip() for c in part.columns]
-                    if on_read is not None and size:  # a file of /proc says 0 bytes
-                        on_read(min(file.tell() / size, 1.0))
-                    yield _steady_types(part.reset_index(drop=True))
+            yield from _decoded_frames(file, compression, name, encoding, batch_rows, on_read)
     except SongDataError:  # a ValueError already said in one line, not an unreadable file
         raise
     except pd.errors.EmptyDataError:

@@ -256,3 +256,24 @@ def test_two_hundred_genres(tmp_path):
         tagged = songgenre.predict_genres(frame.head(5), model, columns={"duration_ms": "length"})
     assert tagged["predicted_genre"].isin(model.genres).all()
 
+
+
+def test_a_spreadsheets_windows_1252_file_is_read_and_said_once(model_dir, tmp_path):
+    # a CSV saved by a spreadsheet on a Western Windows machine: not UTF-8, read as Windows-1252 with a warning
+    songs = pd.read_csv(FEATURES_FILE, index_col=0).head(40).assign(song_name=["Café del Mar", "Niño"] * 20)
+    songs.to_csv(tmp_path / "western.csv", index=False, encoding="cp1252")
+    said = "western.csv: row 1 is not UTF-8 text (byte 0xe9); read as Windows-1252, where that byte is 'é'"
+    predicted = run_cli("predict", "--model", model_dir, tmp_path / "western.csv", "-o", tmp_path / "out.csv",
+                        "--batch-rows", "16")
+    assert predicted.returncode == 0 and predicted.stderr.count(said) == 1, predicted.stderr
+    assert pd.read_csv(tmp_path / "out.csv")["song_name"].tolist()[:2] == ["Café del Mar", "Niño"]
+    evaluated = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "western.csv")
+    assert evaluated.returncode == 0 and evaluated.stderr.count(said) == 1, evaluated.stderr
+    # not UTF-8 only past the first batch: refused naming the row, and nothing written
+    late = pd.concat([songs.assign(song_name="plain")] * 2, ignore_index=True)
+    late.loc[70, "song_name"] = "Café"
+    late.to_csv(tmp_path / "late.csv", index=False, encoding="cp1252")
+    refused = run_cli("predict", "--model", model_dir, tmp_path / "late.csv", "-o", tmp_path / "late_out.csv",
+                      "--batch-rows", "16")
+    assert refused.returncode == 2 and "late.csv: row 71 is not UTF-8 text (byte 0xe9)" in refused.stderr
+    assert not (tmp_path / "late_out.csv").exists()
