@@ -66,6 +66,7 @@ class _TrainingSongs:
 # %% ../nbs/09_api.ipynb #c9371113
 def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_frac: float,
                     split_by: str = "track",  # or "artist": every artist's songs on one side
+                    encoding: str | None = None,  # a CSV's, as `read_table` takes it
                     **layout,  # genre_column, columns, invalid and artist_column, as `canonical_songs` takes them
                    ) -> _TrainingSongs:
     "Read, clean, check, sample and split labelled songs as `train_genre_model` does; or one error."
@@ -78,7 +79,7 @@ def _training_songs(data: str | Path | pd.DataFrame | None, seed: int, sample_fr
                       "sha256": hashlib.sha256(canonical.to_csv(index=False).encode()).hexdigest()}
     else:
         source = find_songs_file(data)
-        canonical = canonical_songs(read_table(source), str(source), **layout)
+        canonical = canonical_songs(read_table(source, encoding), str(source), **layout)
         trained_on = {"file": source.name, "sha256": sha256_file(source)}
     songs, report = clean_songs(canonical)
     check_songs(songs, str(source))
@@ -162,6 +163,7 @@ def train_genre_model(
         artist_column: str | None = None,  # the artist column; None: one named like 'artist', if any
         artist_evidence: bool = True,  # weigh the genres of each song's artists' other songs, when named
         split_by: str = "track",  # "track", or "artist" to test on artists never seen in training
+        encoding: str | None = None,  # a CSV's; None: UTF-8, else Windows-1252 (with a warning)
         ) -> GenreModel:
     """Train our recipe on labelled songs, choosing on an internal validation split; save it to `out`.
 
@@ -184,7 +186,7 @@ def train_genre_model(
     # numpy integers as Python ones, for torch
     seed, epochs = int(seed), None if epochs is None else int(epochs)
     check_model_target(out)  # before the training, not after it
-    read = _training_songs(data, seed, sample_frac, split_by, genre_column=genre_column, columns=columns,
+    read = _training_songs(data, seed, sample_frac, split_by, encoding, genre_column=genre_column, columns=columns,
                            invalid=invalid, artist_column=artist_column)
     source, songs, splits = read.source, read.songs, read.splits
     genres = songs["genre"].cat.categories.tolist()
@@ -526,6 +528,7 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
                  batch_rows: int = 12 * SCORING_ROWS,  # songs read, scored and written at a time
                  progress: bool = True,  # songs done, songs per second and time left on stderr
                  artist_column: str | None = None,  # the artist column; None: one named like 'artist', if any
+                 encoding: str | None = None,  # a CSV's; None: UTF-8, else Windows-1252 (with a warning)
                 ) -> int:
     """Predict the genres of every song of a file, batch by batch, into `output`; return the songs written.
 
@@ -537,7 +540,7 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     model, source = _model_from(model), table_name(songs)
     notes, done, total = _Notes(), 0, count_rows(songs)
     with (TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown,
-          contextlib.closing(read_batches(songs, batch_rows, on_read=shown.share_read)) as batches):
+          contextlib.closing(read_batches(songs, batch_rows, shown.share_read, encoding)) as batches):
         # closing: a bad batch closes the reader (and a spooled standard input) now, not when collected
         for batch in batches:
             out, batch_notes = _predict_frame(batch, model, source, columns, invalid, first_row=done + 1,
@@ -625,6 +628,7 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                    source: str = "input",  # the name errors give a frame (a file is named by its path)
                    genre_column: str | None = None,  # the label column; None: 'genre' or 'track_genre'
                    artist_column: str | None = None,  # None: the model's, or one named like 'artist'
+                   encoding: str | None = None,  # a CSV's; None: UTF-8, else Windows-1252 (with a warning)
                   ) -> GenreModel:
     "Count tagged songs in the model's artist table, without retraining its network; save the model in place."
     directory = Path(model)
@@ -636,9 +640,9 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
     if isinstance(data, pd.DataFrame):
         raw, trained_on = data, {"file": None}
     elif str(data) == STDIN:  # read once, so not hashed: a second update of the same songs is not caught
-        raw, source, trained_on = read_table(data), table_name(data), {"file": None}
+        raw, source, trained_on = read_table(data, encoding), table_name(data), {"file": None}
     else:
-        raw, source = read_table(data), str(data)
+        raw, source = read_table(data, encoding), str(data)
         trained_on = {"file": Path(data).name, "sha256": sha256_file(data)}
     evidence = loaded.meta["artist_evidence"]
     # counted twice, an artist's songs would weigh double: the training file, or a file added before

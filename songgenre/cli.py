@@ -7,6 +7,7 @@ __all__ = ['main']
 
 # %% ../nbs/17_cli.ipynb #5ba863f8
 import argparse
+import codecs
 import errno
 import fnmatch
 import gc
@@ -73,6 +74,22 @@ def _add_layout_options(command: argparse.ArgumentParser,
                          help="the artist column (default: one named like 'artist', 'artists' or "
                               "'track_artist', if any)")
 
+# %% ../nbs/17_cli.ipynb #f84f29c9
+def _encoding(name: str) -> str:
+    "An encoding Python knows (`latin-1`, `cp1252`, `utf-16`...), as given; else argparse's one-line error."
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {name!r} (e.g. utf-8, cp1252, latin-1)") from None
+    return name
+
+# %% ../nbs/17_cli.ipynb #47ee1ef2
+def _add_encoding_option(command: argparse.ArgumentParser) -> None:
+    "`--encoding`: the CSV's text encoding, for a file that is neither UTF-8 nor Windows-1252."
+    command.add_argument("--encoding", type=_encoding, metavar="NAME",
+                         help="the CSV's text encoding (default: UTF-8, or Windows-1252, with a warning, for a "
+                              "file that is not UTF-8)")
+
 # %% ../nbs/17_cli.ipynb #97032b02
 def _layout(args: argparse.Namespace) -> dict:
     "The keyword arguments of the API for the layout options parsed."
@@ -122,6 +139,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="upper bound on epochs (default: the recipe's, 30)")
     _add_layout_options(train, labelled=True)
+    _add_encoding_option(train)
     train.add_argument("--no-artist-evidence", action="store_true",
                        help="learn from the audio features alone, even when the songs name their artists")
     train.add_argument("--split-by", choices=["track", "artist"], default="track",
@@ -132,6 +150,7 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument("input", help="CSV or Parquet with the model's feature columns ('-': standard input)")
     predict.add_argument("-o", "--output", help="CSV or Parquet to write (default, or '-': CSV on stdout)")
     _add_layout_options(predict, labelled=False)
+    _add_encoding_option(predict)
     predict.add_argument("--batch-rows", type=_positive_int, default=12 * 8192, metavar="N",
                          help="songs read, scored and written at a time; memory grows with it, not with the "
                               "file (default: %(default)s)")
@@ -141,6 +160,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="labelled CSV or Parquet (the model's features and a genre column; "
                                "'-': standard input)")
     _add_layout_options(evaluate, labelled=True)
+    _add_encoding_option(evaluate)
     update = sub.add_parser("update-artists", help="count newly tagged songs in a model's artist table")
     update.add_argument("--model", required=True, help="model directory trained with artist evidence; "
                                                        "updated in place, atomically")
@@ -149,6 +169,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="the label column (default: 'genre' or 'track_genre')")
     update.add_argument("--artist-column", metavar="NAME",
                         help="the artist column (default: one named like 'artist', 'artists' or 'track_artist')")
+    _add_encoding_option(update)
     report = sub.add_parser("report", help="run every notebook and render the HTML report")
     report.add_argument("--profile", choices=["quick", "full"], default="full",
                         help="parameters to run with (default: %(default)s)")
@@ -212,7 +233,8 @@ def _train(args: argparse.Namespace) -> int:
     from songgenre.tables import results_json
     source = find_songs_file(args.data)  # searched once: trained on, and named in the summary
     model = train_genre_model(source, args.out, seed=args.seed, epochs=args.epochs,
-                              artist_evidence=not args.no_artist_evidence, split_by=args.split_by, **_layout(args))
+                              artist_evidence=not args.no_artist_evidence, split_by=args.split_by,
+                              encoding=args.encoding, **_layout(args))
     m = model.meta["metrics"]
     trained_on = model.meta["training_data"]
     print(results_json({"model": str(args.out), "data": str(source),
@@ -247,7 +269,8 @@ def _predict(args: argparse.Namespace) -> int:
     for note in _older_model_warnings(model, args.model):
         print(f"songgenre: warning: {note}", file=sys.stderr)
     # batch by batch: memory stays bounded whatever the file's size, and the output appears whole at the end
-    written = predict_file(args.input, args.output, model, batch_rows=args.batch_rows, **_layout(args))
+    written = predict_file(args.input, args.output, model, batch_rows=args.batch_rows, encoding=args.encoding,
+                           **_layout(args))
     if args.output and args.output != STDIN:
         print(f"wrote {written:,} prediction{'s' if written != 1 else ''} to {args.output}", file=sys.stderr)
     return 0
@@ -268,7 +291,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         if training_file:
             warnings.simplefilter("ignore", OptimisticMetricsWarning)
-        metrics = evaluate_model(read_table(args.data), model, source=table_name(args.data), **_layout(args))
+        metrics = evaluate_model(read_table(args.data, args.encoding), model, source=table_name(args.data),
+                                 **_layout(args))
     if training_file:
         print(f"songgenre: warning: {args.data} is the file this model was trained on; these metrics include "
               "its training rows and are optimistic (model.json holds the held-out test metrics)",
@@ -295,7 +319,8 @@ def _update_artists(args: argparse.Namespace) -> int:
     "`songgenre update-artists`: count tagged songs in the model's artist table, print a line of JSON; exit 0."
     from songgenre.api import update_artists
     from songgenre.tables import results_json
-    model = update_artists(args.data, args.model, genre_column=args.genre_column, artist_column=args.artist_column)
+    model = update_artists(args.data, args.model, genre_column=args.genre_column, artist_column=args.artist_column,
+                           encoding=args.encoding)
     print(results_json({"model": str(args.model), "data": str(args.data),
                         "songs_added": model.meta["artist_evidence"]["updates"][-1]["songs"],
                         "artists": len(model.artists.counts)}, indent=None))

@@ -213,8 +213,10 @@ def _has_row_names(file,  # a CSV's open binary file, at its start; rewound to i
     "Whether the CSV's first data row has one field more than the header, not empty: R's row names."
     import pandas as pd
     try:
-        first = pd.read_csv(file, header=None, skiprows=1, nrows=1, dtype=str, compression=compression,
-                            keep_default_na=False, na_filter=False, encoding=encoding)
+        # fields counted: a byte the encoding lacks will do, as a surrogate (Python text: Arrow's has none)
+        first = pd.read_csv(file, header=None, skiprows=1, nrows=1, dtype=object, compression=compression,
+                            keep_default_na=False, na_filter=False, encoding=encoding,
+                            encoding_errors="surrogateescape")
     except (ValueError, OSError, EOFError, zlib.error):  # no rows, or unreadable: the reading says why
         return False
     finally:
@@ -226,7 +228,7 @@ class _NotDecodable(SongDataError):
     "A CSV whose bytes its encoding cannot decode: the message names the row; `where` and `byte` say it too."
     def __init__(self, name: str, where: str, byte: int, encoding: str):
         self.where, self.byte = where, byte
-        label = "UTF-8" if codecs.lookup(encoding).name == "utf-8" else encoding
+        label = {"utf-8": "UTF-8", "cp1252": "Windows-1252"}.get(codecs.lookup(encoding).name, encoding)
         super().__init__(f"{name}: {where} is not {label} text (byte 0x{byte:02x}); save the file as UTF-8")
 
 # %% ../nbs/01_tables.ipynb #6b678db6
@@ -237,11 +239,18 @@ def _csv_header(file,  # a CSV's open binary file, at its start
                ) -> "pd.Series":
     "The CSV's header as written (a name given twice: one SongDataError), `file` rewound to its start."
     import pandas as pd
+    def first_line(**options):
+        return pd.read_csv(file, header=None, nrows=1, compression=compression, keep_default_na=False,
+                           na_filter=False, encoding=encoding, **options).iloc[0]
     try:
-        header = pd.read_csv(file, header=None, nrows=1, dtype=str, compression=compression,
-                             keep_default_na=False, na_filter=False, encoding=encoding).iloc[0]
+        header = first_line(dtype=str)
     except UnicodeDecodeError as e:
-        raise _NotDecodable(name, "the header", e.object[e.start], encoding) from None
+        # a decoder reads ahead of the first line: the byte may be in a later row, which the reading names.
+        # Read again with each byte the encoding lacks as a lone surrogate (Python text: Arrow's has none)
+        file.seek(0)
+        header = first_line(dtype=object, encoding_errors="surrogateescape")
+        if any(re.search("[\udc80-\udcff]", str(cell)) for cell in header):
+            raise _NotDecodable(name, "the header", e.object[e.start], encoding) from None
     refuse_duplicate_columns([h for h in header if h != ""], name)  # pandas names each empty one apart
     file.seek(0)
     return header
@@ -285,7 +294,7 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
               name: str,  # how messages name it
               encoding: str = "utf-8",
              ):
-    "What `read()` returns; a value past the header, or text not UTF-8: one SongDataError naming the row."
+    "What `read()` returns; a value past the header, or bytes not in `encoding`: one SongDataError naming the row."
     import pandas as pd
     width = len(header)
     try:
@@ -299,7 +308,7 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
         raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has {width + 1} fields, the header "
                             f"{width}; give every column a name in the header") from None
     except UnicodeDecodeError as e:
-        # read again with each byte that is not UTF-8 as a lone surrogate, which UTF-8 text never holds
+        # read again with each byte the encoding lacks as a lone surrogate, which decoded text never holds
         def undecoded(part):
             return part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
         row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object, encoding=encoding,
@@ -341,14 +350,33 @@ def _csv_frames(file,  # a CSV's open binary file, at its start
 # every byte but five
 _FALLBACK_ENCODING = "cp1252"
 
+# %% ../nbs/01_tables.ipynb #8742fad3
+def _holds_utf8(frame: "pd.DataFrame") -> bool:
+    "Whether text read as Windows-1252 holds UTF-8 (`Ã©` for `é`, a byte-order mark): mixed encodings."
+    cells = [*map(str, frame.columns),
+             *(v for column in frame.select_dtypes(exclude="number") for v in frame[column] if isinstance(v, str))]
+    for cell in (c for c in cells if not c.isascii()):
+        try:
+            cell.encode(_FALLBACK_ENCODING).decode("utf-8")
+            return True
+        except UnicodeError:  # not UTF-8 bytes: Windows-1252 is what they are
+            pass
+    return False
+
 # %% ../nbs/01_tables.ipynb #0aaa5272
-def _decoded_frames(file, compression: str | None, name: str,
+def _decoded_frames(file,  # a CSV's open binary file, at its start
+                    compression: str | None,
+                    name: str,  # how messages name it
                     encoding: str | None,  # None: UTF-8, or Windows-1252 when the first batch is not UTF-8
                     batch_rows: int | None = None,  # None: the whole table, as one frame
-                    on_read: Callable[[float], None] | None = None,
+                    on_read: Callable[[float], None] | None = None,  # told the share of the file read
                    ) -> "Iterator[pd.DataFrame]":
     "`_csv_frames` in the encoding named, else UTF-8 or, for a file that starts otherwise, Windows-1252."
     if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}") from None
         yield from _csv_frames(file, compression, name, encoding, batch_rows, on_read)
         return
     frames = _csv_frames(file, compression, name, "utf-8", batch_rows, on_read)
@@ -361,13 +389,20 @@ def _decoded_frames(file, compression: str | None, name: str,
             first = next(frames, None)
         except _NotDecodable:  # not Windows-1252 either: the first finding is the one to tell
             raise not_utf8 from None
+        # UTF-8 in places (a byte-order mark, accents) with a stray byte, or UTF-16 (Excel's "Unicode text"):
+        # no Windows-1252 file, so the first finding stands
+        utf16 = first is not None and str(first.columns[0]).startswith(("\xff\xfe", "\xfe\xff"))  # its BOM
+        if first is not None and (utf16 or _holds_utf8(first)):
+            frames.close()
+            raise not_utf8 from None
         as_read = bytes([not_utf8.byte]).decode(_FALLBACK_ENCODING)
         warnings.warn(f"{name}: {not_utf8.where} is not UTF-8 text (byte 0x{not_utf8.byte:02x}); read as "
                       f"Windows-1252, where that byte is {as_read!r}: save the file as UTF-8 if its accents or "
                       "names look wrong", UserWarning, stacklevel=3)
-    if first is not None:
-        yield first
-        yield from frames
+    with contextlib.closing(frames):  # left before its end (a bad song), the reading closes before the file
+        if first is not None:
+            yield first
+            yield from frames
 
 # %% ../nbs/01_tables.ipynb #bc12ae00
 def _index_as_columns(frame: "pd.DataFrame", name: str) -> "pd.DataFrame":

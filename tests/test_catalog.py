@@ -256,8 +256,6 @@ def test_two_hundred_genres(tmp_path):
         tagged = songgenre.predict_genres(frame.head(5), model, columns={"duration_ms": "length"})
     assert tagged["predicted_genre"].isin(model.genres).all()
 
-
-
 def test_a_spreadsheets_windows_1252_file_is_read_and_said_once(model_dir, tmp_path):
     # a CSV saved by a spreadsheet on a Western Windows machine: not UTF-8, read as Windows-1252 with a warning
     songs = pd.read_csv(FEATURES_FILE, index_col=0).head(40).assign(song_name=["Café del Mar", "Niño"] * 20)
@@ -277,3 +275,11 @@ def test_a_spreadsheets_windows_1252_file_is_read_and_said_once(model_dir, tmp_p
                       "--batch-rows", "16")
     assert refused.returncode == 2 and "late.csv: row 71 is not UTF-8 text (byte 0xe9)" in refused.stderr
     assert not (tmp_path / "late_out.csv").exists()
+    # named, the encoding is taken as it is, without a warning; one Python does not know is refused in one line
+    named = run_cli("predict", "--model", model_dir, tmp_path / "late.csv", "-o", tmp_path / "late_out.csv",
+                    "--batch-rows", "16", "--encoding", "cp1252")
+    assert named.returncode == 0 and "warning" not in named.stderr, named.stderr
+    assert pd.read_csv(tmp_path / "late_out.csv")["song_name"][70] == "Café"
+    unknown = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "late.csv", "--encoding", "klingon")
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+    assert "unknown encoding 'klingon'" in unknown.stderr
