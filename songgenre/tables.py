@@ -661,6 +661,9 @@ class TableWriter:
         path = Path(path)
         if path.is_dir():
             raise SongDataError(f"{path}: is a directory; -o names the file to write")
+        if path.exists() and not path.is_file():  # /dev/null, a named pipe: nothing to write beside and rename
+            raise SongDataError(f"{path}: is not a regular file; write to standard output instead ('-', or no -o) "
+                                "and redirect it")
         # through a link: the file it points to is replaced (and its name picks the kind), the link stays
         target = Path(os.path.realpath(path)) if path.is_symlink() else path
         if target.is_symlink():  # realpath gives up on a loop of links
