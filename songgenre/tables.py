@@ -353,8 +353,8 @@ _FALLBACK_ENCODING = "cp1252"
 # %% ../nbs/01_tables.ipynb #8742fad3
 def _holds_utf8(frame: "pd.DataFrame") -> bool:
     "Whether text read as Windows-1252 holds UTF-8 (`Ã©` for `é`, a byte-order mark): mixed encodings."
-    cells = [*map(str, frame.columns),
-             *(v for column in frame.select_dtypes(exclude="number") for v in frame[column] if isinstance(v, str))]
+    text = frame.select_dtypes(exclude="number")
+    cells = [*map(str, frame.columns), *(v for column in text for v in text[column] if isinstance(v, str))]
     for cell in (c for c in cells if not c.isascii()):
         try:
             cell.encode(_FALLBACK_ENCODING).decode("utf-8")
@@ -391,8 +391,8 @@ def _decoded_frames(file,  # a CSV's open binary file, at its start
             raise not_utf8 from None
         # UTF-8 in places (a byte-order mark, accents) with a stray byte, or UTF-16 (Excel's "Unicode text"):
         # no Windows-1252 file, so the first finding stands
-        utf16 = first is not None and str(first.columns[0]).startswith(("\xff\xfe", "\xfe\xff"))  # its BOM
-        if first is not None and (utf16 or _holds_utf8(first)):
+        if first is not None and (_holds_utf8(first)  # or UTF-16's byte-order mark, read as Windows-1252:
+                                  or str(first.columns[0]).startswith(("\xff\xfe", "\xfe\xff"))):
             frames.close()
             raise not_utf8 from None
         as_read = bytes([not_utf8.byte]).decode(_FALLBACK_ENCODING)
@@ -648,6 +648,13 @@ def _csv_bytes(frame: "pd.DataFrame",
         return None
     return (",".join(names) + "\n").encode() * header + sink.getvalue().to_pybytes()
 
+# %% ../nbs/01_tables.ipynb #8a9717d9
+def _temporary_beside(target: Path) -> str:
+    "A new empty file beside `target`, hidden and named after it (`.out.csv.x1y2.tmp`): its path."
+    fd, path = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    return path
+
 # %% ../nbs/01_tables.ipynb #1a741491
 class TableWriter:
     "A CSV or Parquet file (by extension) written in batches to a temporary name, renamed to `path` at the end."
@@ -683,10 +690,9 @@ class TableWriter:
             raise SongDataError(f"{path}: cannot create its folder {target.parent}: "
                                 "a file of that path is in the way") from None
         try:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            self._tmp = _temporary_beside(target)
         except OSError as e:  # name the file the user asked for, not the temporary one
             raise type(e)(e.errno, e.strerror, str(path)) from None
-        os.close(fd)
         # mkstemp makes the file private: a new output is an ordinary file (the umask decides), a replaced one
         # keeps its permissions (a private predictions file stays private); set once written, so a read-only
         # one works too
@@ -810,9 +816,7 @@ class TableWriter:
                             metadata={**(schema.metadata or {}), **({b"pandas": json.dumps(kept).encode()}
                                                                     if kept else {})})
         dictionary = self._dictionary + [n for n, t in wider.items() if text(t)]
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent)
-        os.close(fd)
-        writer = None
+        tmp, writer = _temporary_beside(self._target), None
         try:
             self._parquet.close()
             writer = pq.ParquetWriter(tmp, widened, use_dictionary=dictionary)
