@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = ['FEATURES', 'GENRES', 'SongDataError', 'load_songs', 'ModelError', 'evaluate_model', 'load_model', 'predict_genres',
            'predict_file', 'train_genre_model', 'update_artists', 'UnseenCategoryWarning', 'OptimisticMetricsWarning',
-           'FilledValuesWarning']
+           'FilledValuesWarning', 'OutsideTrainingWarning']
 
 # %% ../nbs/index.ipynb #3ddad216
 import importlib
@@ -36,7 +36,7 @@ def __dir__() -> list[str]:
 # nbdev lists only what a notebook defines in `__all__`; these are imported on use, so name them
 _all_ = ["FEATURES", "GENRES", "SongDataError", "load_songs", "ModelError", "evaluate_model", "load_model",
          "predict_genres", "predict_file", "train_genre_model", "update_artists", "UnseenCategoryWarning",
-         "OptimisticMetricsWarning", "FilledValuesWarning"]
+         "OptimisticMetricsWarning", "FilledValuesWarning", "OutsideTrainingWarning"]
 
 # nbdev writes `__version__` first, so the module's docstring line is not its docstring:
 # `help(songgenre)` reads this
@@ -50,5 +50,6 @@ __doc__ = """Assign genres to songs from their Spotify audio features, with an h
 
 Bad songs raise SongDataError, a bad model directory ModelError (both ValueError), each naming the file,
 column and rows. Warnings: UnseenCategoryWarning (a key, mode or time signature training never saw),
-FilledValuesWarning (empty feature cells, filled as the model was trained to), OptimisticMetricsWarning
+FilledValuesWarning (empty feature cells, filled as the model was trained to), OutsideTrainingWarning (a
+feature beyond every value training saw in a tenth of the songs: another unit?), OptimisticMetricsWarning
 (evaluated songs the model was trained or tuned on). GENRES: the 15 genres of the report's Kaggle file."""

@@ -33,8 +33,8 @@ from .metrics import genre_metrics
 from .model import (SCORING_ROWS, OURS, GenreMLP, ModelConfig, PreparedData, predict_proba, prepare_data,
                              to_tensors, train_mlp)
 from .schema import (CARRIED, FEATURES, FEWEST_FEATURES, FilledValuesWarning, ModelError,
-                              OptimisticMetricsWarning, SongDataError, UnseenCategoryWarning, column_key, name_rows,
-                              rows_counted_from)
+                              OptimisticMetricsWarning, OutsideTrainingWarning, SongDataError, UnseenCategoryWarning,
+                              column_key, name_rows, rows_counted_from)
 from .store import (ARTISTS, META, GenreModel, check_model_target, load_model, row_fingerprints,
                              save_model)
 from .tables import STDIN, TableWriter, count_rows, read_batches, read_table, sha256_file, table_name
@@ -295,14 +295,28 @@ def is_training_file(model: GenreModel,
     trained_on = model.meta.get("training_data", {}).get("sha256")
     return bool(trained_on) and Path(path).is_file() and sha256_file(path) == trained_on
 
+# %% ../nbs/09_api.ipynb #c87dba07
+# the songs beyond a feature's training range that `_Notes.warn` says: a feature in another unit puts nearly
+# all of them there, a catalog like training's about 2 in as many songs as training had (genres_v2's other
+# songs and spotify_songs: none over 0.1 %). A tenth of the songs, and at least 3: one or two are odd songs,
+# or the two rows of made-up values Dask scores to learn the output's columns
+_OUTSIDE_SHARE, _OUTSIDE_FEWEST = 0.1, 3
+
+# %% ../nbs/09_api.ipynb #352aa49b
+def _number(value: float) -> str:
+    "A feature's value as a message shows it: 215, 0.917, 1,500,000."
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
 # %% ../nbs/09_api.ipynb #32745af5
 @dataclass
 class _Notes:
-    "What songs had that a prediction says once, however many batches: filled cells, invalid values, unseen codes."
+    "What a prediction says once, however many batches: filled cells, unseen categories, values beyond training's."
     filled: dict = field(default_factory=dict)  # column -> missing cells filled
     invalid: dict = field(default_factory=dict)  # column -> invalid values made missing (`invalid="missing"`)
     songs_filled: int = 0  # songs with at least one cell filled
     unseen: dict = field(default_factory=dict)  # column -> [first rows (file numbering), count, an example]
+    songs: int = 0  # songs noted: what the share of `outside` is of
+    outside: dict = field(default_factory=dict)  # as `unseen`: values beyond the feature's training range
     without_artist_column: int = 0  # songs a model of artist evidence scored with no artist column to read
     # an artist column named for a model that weighs no artist evidence (said by predict; evaluate groups
     # copies of a track by artist and name with it)
@@ -314,15 +328,17 @@ class _Notes:
             for column, n in theirs.items():
                 mine[column] = mine.get(column, 0) + n
         self.songs_filled += other.songs_filled
+        self.songs += other.songs
         self.without_artist_column += other.without_artist_column
         self.artist_column_unused = self.artist_column_unused or other.artist_column_unused
-        for column, (rows, count, example) in other.unseen.items():
-            before = self.unseen.setdefault(column, [[], 0, example])
-            before[0], before[1] = (before[0] + rows)[:5], before[1] + count
+        for mine, theirs in ((self.unseen, other.unseen), (self.outside, other.outside)):
+            for column, (rows, count, example) in theirs.items():
+                before = mine.setdefault(column, [[], 0, example])
+                before[0], before[1] = (before[0] + rows)[:5], before[1] + count
         return self
 
     def warn(self, model: GenreModel, source: str, stacklevel: int = 2):
-        "One warning per kind: cells filled (`FilledValuesWarning`), unseen codes per column (`UnseenCategoryWarning`)."
+        "One warning per kind: cells filled, unseen codes and values beyond training's range per column (by class)."
         if cells := sum(self.filled.values()):
             invalid = (f"; {sum(self.invalid.values()):,} of them invalid values ({_in_words(self.invalid)})"
                        if self.invalid else "")
@@ -345,21 +361,36 @@ class _Notes:
                           f"{name_rows(rows, count)} (e.g. {example}; seen: "
                           f"{', '.join(map(str, model.preprocessor.categories[column]))}); "
                           "their genres are less certain", UnseenCategoryWarning, stacklevel=stacklevel + 1)
+        # a value beyond training's lowest or highest is scored as that edge: rare in a catalog like the
+        # training one (about 2 songs in as many as it had), common in a column of another unit (seconds)
+        seen = model.preprocessor.seen_range()
+        for column, (rows, count, example) in self.outside.items():
+            if count >= max(_OUTSIDE_SHARE * self.songs, _OUTSIDE_FEWEST):
+                low, high = map(_number, seen[column])
+                warnings.warn(f"{source}: column '{column}' lies beyond every value this model saw in training "
+                              f"({low} to {high}) in {name_rows(rows, count)}, {count / self.songs:.0%} of the "
+                              f"songs (e.g. {_number(example)}): another unit, or another kind of catalog? Each is "
+                              "scored as the nearest value training saw, and its genre is less certain",
+                              OutsideTrainingWarning, stacklevel=stacklevel + 1)
 
 # %% ../nbs/09_api.ipynb #43b020f8
 def _notes_of(features: pd.DataFrame, x_cat: torch.Tensor, model: GenreModel,
               invalid_cells: dict,  # per column, the invalid values made missing
               first_row: int = 1,  # the file's number of the frame's first row
              ) -> _Notes:
-    "The notes of one frame of songs: its filled cells and, per categorical feature, values training never saw."
+    "The notes of one frame: filled cells, category values training never saw, values beyond its range."
     missing = features[model.features].isna()
     notes = _Notes({c: int(n) for c, n in missing.sum().items() if n}, dict(invalid_cells),
-                   int(missing.any(axis=1).sum()))
+                   int(missing.any(axis=1).sum()), songs=len(features))
     for j, name in enumerate(model.preprocessor.categorical):
         # Preprocessor.transform's code for a value not seen in training, or missing (counted apart)
         unseen = np.flatnonzero((x_cat[:, j] == 0).numpy() & features[name].notna().to_numpy())
         if len(unseen):
             notes.unseen[name] = [(unseen[:5] + first_row).tolist(), len(unseen), features[name].iloc[unseen[0]]]
+    for name, (low, high) in model.preprocessor.seen_range().items():
+        values = features[name].to_numpy(np.float64)
+        if len(outside := np.flatnonzero((values < low) | (values > high))):  # NaN is neither
+            notes.outside[name] = [(outside[:5] + first_row).tolist(), len(outside), values[outside[0]]]
     return notes
 
 # %% ../nbs/09_api.ipynb #d894ad7c

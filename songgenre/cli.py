@@ -7,7 +7,6 @@ __all__ = ['main']
 
 # %% ../nbs/17_cli.ipynb #5ba863f8
 import argparse
-import codecs
 import errno
 import fnmatch
 import gc
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import songgenre
-from .tables import Terminated, sigterm_raises
+from .tables import Terminated, check_encoding, sigterm_raises
 
 if TYPE_CHECKING:  # for the annotations only
     from songgenre.store import GenreModel
@@ -76,12 +75,11 @@ def _add_layout_options(command: argparse.ArgumentParser,
 
 # %% ../nbs/17_cli.ipynb #f84f29c9
 def _encoding(name: str) -> str:
-    "An encoding Python knows (`latin-1`, `cp1252`, `utf-16`...), as given; else argparse's one-line error."
+    "`check_encoding` for argparse: an encoding Python does not know is its one-line usage error."
     try:
-        codecs.lookup(name)
-    except LookupError:
-        raise argparse.ArgumentTypeError(f"unknown encoding {name!r} (e.g. utf-8, cp1252, latin-1)") from None
-    return name
+        return check_encoding(name)
+    except ValueError as unknown:
+        raise argparse.ArgumentTypeError(str(unknown)) from None
 
 # %% ../nbs/17_cli.ipynb #47ee1ef2
 def _add_encoding_option(command: argparse.ArgumentParser) -> None:
@@ -346,14 +344,15 @@ def main(argv: list[str] | None = None,  # the words after `songgenre`; None: sy
             # (main may run in a notebook)
             import songgenre.api  # noqa: F401  the libraries every command uses
             from songgenre.schema import (FilledValuesWarning, ModelError, OptimisticMetricsWarning,
-                                          SongDataError, UnseenCategoryWarning)
+                                          OutsideTrainingWarning, SongDataError, UnseenCategoryWarning)
             try:
                 with warnings.catch_warnings():  # a warning is one line on stderr, like an error
                     warnings.showwarning = (
                         lambda message, *_, **__: print(f"songgenre: warning: {message}", file=sys.stderr))
                     # ours are part of the output, each time: not silenced, nor made a traceback,
                     # by PYTHONWARNINGS
-                    for category in (UnseenCategoryWarning, FilledValuesWarning, OptimisticMetricsWarning):
+                    for category in (UnseenCategoryWarning, FilledValuesWarning, OptimisticMetricsWarning,
+                                     OutsideTrainingWarning):
                         warnings.filterwarnings("always", category=category)
                     return _run(args)
             except (SongDataError, ModelError) as e:

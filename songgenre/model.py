@@ -76,6 +76,10 @@ class Preprocessor:
             middle = np.array([np.interp(0.5, np.linspace(0, 1, len(row)), row) for row in q])
         return np.array([self.fill.get(c, middle[j]) for j, c in enumerate(self.continuous)], dtype=np.float64)
 
+    def seen_range(self) -> dict[str, tuple[float, float]]:
+        "Per continuous feature, its lowest and highest training value (its first and last quantile); 'standard': {}."
+        return {c: (q[0], q[-1]) for c, q in zip(self.continuous, self.quantiles)} if self.method == "quantile" else {}
+
     def transform(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         "Numeric inputs (float32, n x len(continuous)) and categorical codes (int64, n x len(cardinalities))."
         x = frame[self.continuous].to_numpy(np.float64)

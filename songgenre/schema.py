@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['CONTINUOUS', 'CATEGORICAL', 'FEATURES', 'INTEGER_FEATURES', 'FEWEST_FEATURES', 'NON_FEATURES', 'CARRIED', 'RANGES',
            'column_key', 'SongDataError', 'ModelError', 'UnseenCategoryWarning', 'FilledValuesWarning',
-           'OptimisticMetricsWarning', 'name_rows', 'describe_rows', 'rows_counted_from', 'refuse_duplicate_columns']
+           'OutsideTrainingWarning', 'OptimisticMetricsWarning', 'name_rows', 'describe_rows', 'rows_counted_from',
+           'refuse_duplicate_columns']
 
 # %% ../nbs/00_schema.ipynb #cba026cc
 # nothing heavy here: the command line imports the errors before it parses its arguments
@@ -74,6 +75,10 @@ class UnseenCategoryWarning(UserWarning):
 # %% ../nbs/00_schema.ipynb #43f282be
 class FilledValuesWarning(UserWarning):
     "Feature cells that were missing (or invalid, when asked) and were filled as the model was trained to."
+
+# %% ../nbs/00_schema.ipynb #5c96de25
+class OutsideTrainingWarning(UserWarning):
+    "Songs with a feature beyond every value the model saw in training: another unit, or another kind of catalog."
 
 # %% ../nbs/00_schema.ipynb #cf8d5f4f
 class OptimisticMetricsWarning(UserWarning):

@@ -283,3 +283,23 @@ def test_a_spreadsheets_windows_1252_file_is_read_and_said_once(model_dir, tmp_p
     unknown = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "late.csv", "--encoding", "klingon")
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
     assert "unknown encoding 'klingon'" in unknown.stderr
+
+
+def test_a_feature_in_another_unit_is_said_once(model_dir, tmp_path):
+    # durations in seconds where the model learnt milliseconds: every song beyond what training saw, in three
+    # batches; scored all the same, and said in one warning naming the column, the rows and the share
+    songs = pd.read_csv(FEATURES_FILE, index_col=0).head(40)
+    songs.assign(duration_ms=songs["duration_ms"] / 1000).to_csv(tmp_path / "seconds.csv", index=False)
+    predicted = run_cli("predict", "--model", model_dir, tmp_path / "seconds.csv", "-o", tmp_path / "out.csv",
+                        "--batch-rows", "16")
+    said = [line for line in predicted.stderr.splitlines() if "'duration_ms'" in line]
+    assert predicted.returncode == 0 and len(said) == 1, predicted.stderr
+    assert said[0].startswith("songgenre: warning: ") and "seconds.csv: column 'duration_ms' lies beyond" in said[0]
+    assert "rows 1, 2, 3, 4, 5 and 35 more, 100% of the songs" in said[0]
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 40
+    evaluated = run_cli("evaluate", "--model", model_dir, "--data", tmp_path / "seconds.csv")
+    assert evaluated.returncode == 0 and evaluated.stderr.count("'duration_ms' lies beyond") == 1, evaluated.stderr
+    # in milliseconds, as trained: not said
+    songs.to_csv(tmp_path / "milliseconds.csv", index=False)
+    fine = run_cli("predict", "--model", model_dir, tmp_path / "milliseconds.csv", "-o", tmp_path / "fine.csv")
+    assert fine.returncode == 0 and "lies beyond" not in fine.stderr, fine.stderr
