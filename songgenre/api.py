@@ -604,7 +604,7 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     """Metrics of the model on labelled songs (songs first, as in `predict_genres`).
 
     Returns a dict: `rows`; `rows_seen_in_training` (songs whose features match a train or validation song of
-    the model, None for a model saved without fingerprints); `features_filled` (empty cells per column);
+    the model, or a song `update_artists` counted; None for a model saved without fingerprints); `features_filled` (empty cells per column);
     `songs_by_known_artists` (a model of artist evidence);
     `accuracy`, `accuracy_any_genre` (right when the genre given is any of the track's genres in these
     songs), `macro_f1`, `top3_accuracy`, `log_loss`, `calibration_error`; `per_genre` precision, recall, F1
@@ -630,7 +630,8 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     seen = _songs_seen(songs, model)
     if seen:
         warnings.warn(f"{source}: {seen:,} of {len(songs):,} songs ({seen / len(songs):.1%}) have the "
-                      "features of songs this model was trained or tuned on; metrics on those are optimistic "
+                      "features of songs this model was trained or tuned on, or counted by update-artists; metrics "
+                      "on those are optimistic "
                       "(model.json holds the held-out test metrics)", OptimisticMetricsWarning, stacklevel=2)
     per_column = songs[model.features].isna().sum()
     proba = _genre_proba(model.network, x_num, x_cat, model.audio_network)
@@ -639,10 +640,8 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
             **genre_metrics(y.numpy(), proba, model.genres, track_keys(songs).to_numpy())}
 
 # %% ../nbs/09_api.ipynb #5caaac45
-def _seen_in_training(frame: pd.DataFrame, model: GenreModel, source: str) -> int:
-    "How many songs of `frame` have the features of a song the model was trained or tuned on (0 if unknown)."
-    if model.seen_rows is None or frame.empty:
-        return 0
+def _fingerprints_of(frame: pd.DataFrame, model: GenreModel, source: str) -> np.ndarray | None:
+    "`row_fingerprints` of `frame`'s songs by the model's features, read as it reads them; None: it lacks them."
     columns, _ = _remembered_layout(model, frame, None, None)
     try:  # a file of artists and genres alone has nothing to tell its songs by
         with warnings.catch_warnings():
@@ -650,8 +649,8 @@ def _seen_in_training(frame: pd.DataFrame, model: GenreModel, source: str) -> in
             songs = canonical_songs(frame, source, require_genre=False, columns=columns,
                                     features=model.features, invalid="missing")
     except SongDataError:
-        return 0
-    return _songs_seen(songs, model)
+        return None
+    return row_fingerprints(songs, model.features)
 
 # %% ../nbs/09_api.ipynb #7c122b7d
 def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since training: an artist and a genre each
@@ -695,13 +694,22 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
     if skipped := int((~usable).sum()):
         warnings.warn(f"{source}: {skipped:,} of {len(usable):,} songs left out, without an artist or a "
                       "genre", UserWarning, stacklevel=2)
-    if seen := _seen_in_training(raw[usable], loaded, source):
-        warnings.warn(f"{source}: {seen:,} of {int(usable.sum()):,} songs have the features of songs this "
-                      "model was trained or tuned on; those of its training split are counted already",
-                      UserWarning, stacklevel=2)
+    fingerprints = _fingerprints_of(raw, loaded, source)  # None: no features to tell the songs by
+    if fingerprints is not None and loaded.seen_rows is not None:
+        seen = usable & np.isin(fingerprints, loaded.seen_rows)
+        if seen.sum() == usable.sum():
+            raise SongDataError(f"{source}: every song with an artist and a genre has the features of a song "
+                                "this model was trained or tuned on, or counted before; nothing to add")
+        if seen.any():
+            warnings.warn(f"{source}: {int(seen.sum()):,} of {int(usable.sum()):,} songs left out: the model "
+                          "was trained or tuned on songs with their features, or counted them before",
+                          UserWarning, stacklevel=2)
+        usable = usable & ~seen
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}
-    updated = replace(loaded, meta=meta, artists=loaded.artists.add(credits[usable],
-                                                                    genres[usable].cat.codes.to_numpy()))
+    seen_rows = (loaded.seen_rows if fingerprints is None or loaded.seen_rows is None
+                 else np.union1d(loaded.seen_rows, fingerprints[usable]))
+    updated = replace(loaded, meta=meta, seen_rows=seen_rows,
+                      artists=loaded.artists.add(credits[usable], genres[usable].cat.codes.to_numpy()))
     save_model(updated, directory)
     return updated

@@ -51,7 +51,8 @@ class GenreModel:
     preprocessor: Preprocessor  # fitted on the training songs
     config: ModelConfig  # the architecture and training recipe
     meta: dict  # the rest of model.json: metrics, training data, versions
-    seen_rows: np.ndarray | None = None  # sorted fingerprints of its train and validation rows; None: unknown
+    seen_rows: np.ndarray | None = None  # sorted fingerprints: train and validation rows, songs update_artists
+    # counted; None: unknown
     artists: ArtistTable | None = None  # its training songs' artists, when it weighs artist evidence
     # with artists: a network of the audio alone, which scores the songs whose artists the table lacks
     audio_network: GenreMLP | None = None

@@ -117,6 +117,7 @@ def test_update_artists_grows_the_table_without_retraining(models, tmp_path):
     folder, catalog, informed, _ = models
     shutil.copytree(folder / "informed", tmp_path / "model")
     tagged = catalog.head(30).assign(artists="a brand new band")
+    tagged["tempo"] += 0.5  # songs tagged since training, not the training songs the model has counted
     tagged.to_csv(tmp_path / "tagged.csv", index=False)
     done = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
     assert done.returncode == 0, done.stderr
@@ -177,12 +178,16 @@ def test_the_same_songs_are_not_counted_twice(models, tmp_path):
     tagged.to_csv(tmp_path / "tagged.csv", index=False)
     first = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
     assert first.returncode == 0 and "4 of 30 songs left out, without an artist or a genre" in first.stderr
-    # the catalog's first songs are mostly training songs of the model: said, as counted already
+    # the catalog's first songs are mostly training songs of the model: left out, and said
     seen = np.isin(row_fingerprints(tagged.iloc[4:], informed.features), informed.seen_rows).sum()
-    assert seen > 0 and f"{seen} of 26 songs have the features of songs this model was trained" in first.stderr
+    assert 0 < seen < 26 and f"{seen} of 26 songs left out: the model was trained or tuned" in first.stderr
     before = (tmp_path / "model" / "model.json").read_bytes()
     again = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "tagged.csv")
     assert again.returncode == 2 and again.stderr.count("\n") == 1 and "already counted" in again.stderr
+    # the same songs in another file (some of them): none is counted again, and the model is kept
+    tagged.iloc[::2].to_csv(tmp_path / "some_again.csv", index=False)
+    some = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "some_again.csv")
+    assert some.returncode == 2 and "counted before; nothing to add" in some.stderr, some.stderr
     tagged.assign(artists="").to_csv(tmp_path / "nobody.csv", index=False)
     nobody = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "nobody.csv")
     assert nobody.returncode == 2 and "no song has both an artist and a genre" in nobody.stderr
@@ -193,9 +198,10 @@ def test_the_same_songs_are_not_counted_twice(models, tmp_path):
     assert (tmp_path / "model" / "NOTES.txt").read_text() == "mine"
     (tmp_path / "model" / "NOTES.txt").unlink()
     assert (tmp_path / "model" / "model.json").read_bytes() == before  # no refusal rewrote the model
-    assert load_model(tmp_path / "model").artists.counts.loc["a brand new band"].sum() == 26
+    assert load_model(tmp_path / "model").artists.counts.loc["a brand new band"].sum() == 26 - seen
     # a model's own predictions are counted when asked, with a warning: they are guesses, not tags
-    tagged.rename(columns={"genre": "predicted_genre"}).assign(artists="a guessed band").to_csv(
+    new_songs = tagged.assign(tempo=tagged["tempo"] + 0.5)  # songs counted by no one yet
+    new_songs.rename(columns={"genre": "predicted_genre"}).assign(artists="a guessed band").to_csv(
         tmp_path / "predicted.csv", index=False)
     guessed = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "predicted.csv",
                       "--genre-column", "predicted_genre")
