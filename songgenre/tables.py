@@ -181,7 +181,10 @@ def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
     measures = {column_key(f) for f in CONTINUOUS} - codes
     for column in frame.columns:
         values, key = frame[column], column_key(column)
-        if key in codes and pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        # a whole number past 2**53 (a float's exact integers) is no code nor length of a song: left a float,
+        # for the checks to name it out of range
+        written = values.dropna() if pd.api.types.is_float_dtype(values) else None
+        if key in codes and written is not None and ((written % 1 == 0) & (written.abs() <= 2**53)).all():
             frame[column] = values.astype("Int64")
         elif key in measures and pd.api.types.is_integer_dtype(values):  # a float32 catalog stays float32
             frame[column] = values.astype("float64")

@@ -169,6 +169,16 @@ def test_invalid_values_are_refused_or_filled_when_asked(catalog, tmp_path):
     assert out_of_range.returncode == 2 and out_of_range.stderr.count("\n") == 1
     assert ("column 'energy' is out of range (at least 0, at most 1) in row 6; fix those rows, or fill such "
             "values as missing with --invalid-as-missing") in out_of_range.stderr
+    # a number no integer holds, in a code column: the same one line, and filled when asked
+    huge = odd.assign(Energy=0.5, length=odd["length"].astype("float64"))
+    huge.loc[7, "length"] = 1e19
+    huge.to_csv(tmp_path / "huge.csv", index=False)
+    too_long = run_cli(*[tmp_path / "huge.csv" if o == tmp_path / "odd.csv" else o for o in options])
+    assert too_long.returncode == 2 and too_long.stderr.count("\n") == 1, too_long.stderr
+    assert "column 'duration_ms' is out of range (at least 1, at most 14,400,000) in row 8" in too_long.stderr
+    huge_filled = run_cli(*[tmp_path / "huge.csv" if o == tmp_path / "odd.csv" else o for o in options],
+                          "--invalid-as-missing")
+    assert huge_filled.returncode == 0 and "1 of them invalid values (duration_ms 1)" in huge_filled.stderr
     odd.loc[3, "Tempo"] = "n/a"
     odd.to_csv(tmp_path / "odd.csv", index=False)
     filled = run_cli(*options, "--invalid-as-missing")
