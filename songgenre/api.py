@@ -321,6 +321,7 @@ class _Notes:
     # an artist column named for a model that weighs no artist evidence (said by predict; evaluate groups
     # copies of a track by artist and name with it)
     artist_column_unused: str | None = None
+    replaced: list = field(default_factory=list)  # the input's columns named as prediction columns, not all of them
 
     def add(self, other: "_Notes") -> "_Notes":
         "These notes and `other`'s together (`other` from later rows)."
@@ -331,6 +332,7 @@ class _Notes:
         self.songs += other.songs
         self.without_artist_column += other.without_artist_column
         self.artist_column_unused = self.artist_column_unused or other.artist_column_unused
+        self.replaced = self.replaced or other.replaced
         for mine, theirs in ((self.unseen, other.unseen), (self.outside, other.outside)):
             for column, (rows, count, example) in theirs.items():
                 before = mine.setdefault(column, [[], 0, example])
@@ -350,6 +352,10 @@ class _Notes:
             warnings.warn(f"{source}: no artist column, and this model weighs artist evidence: its {n:,} "
                           f"song{'s' if n > 1 else ''} were scored as by artists it does not know; name the "
                           "column with --artist-column (artist_column=)", UserWarning, stacklevel=stacklevel + 1)
+        if self.replaced:  # a catalog's own column named genre_1: its values are not in the output
+            names = ", ".join(f"'{c}'" for c in self.replaced)
+            warnings.warn(f"{source}: column{'s' if len(self.replaced) > 1 else ''} {names} replaced by this "
+                          "prediction's of that name; rename it to keep it", UserWarning, stacklevel=stacklevel + 1)
         if self.artist_column_unused is not None:
             warnings.warn(f"{source}: this model was trained without artists and weighs no artist evidence: "
                           f"the artist column '{self.artist_column_unused}' changes none of its predictions",
@@ -435,8 +441,11 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
                    artist_column: str | None = None,  # the artist column; None: one named like 'artist'
                   ) -> tuple[pd.DataFrame, _Notes]:
     "`frame` with the prediction columns, and what to say about its songs (`predict_genres` without warnings)."
-    out = frame.drop(columns=[c for c in frame.columns  # an earlier prediction's columns, whatever their case
-                              if str(c).strip().lower() in [*PREDICTION_COLUMNS, "artist_known"]])
+    # an earlier prediction's columns (named as column_key reads them) are replaced: quietly when the input
+    # holds all of them, said when only some (a catalog's own genre_1 is no earlier prediction)
+    ours = {column_key(c) for c in [*PREDICTION_COLUMNS, "artist_known"]}
+    taken = [c for c in frame.columns if column_key(c) in ours]
+    out = frame.drop(columns=taken)
     if len(frame) == 0:  # an empty partition of a Dask frame: the columns, no rows, the types of a full one
         no_genres = pd.Series(_genre_names(model.genres, np.zeros(0, int)))
         return out.assign(**{c: no_genres if c.startswith("genre") or c == "predicted_genre"
@@ -454,6 +463,7 @@ def _predict_frame(frame: pd.DataFrame, model: GenreModel, source: str, columns:
     x_num, x_cat, _ = to_tensors(model.preprocessor, features)
     notes = _notes_of(features, x_cat, model, invalid_cells, first_row)
     notes.artist_column_unused = artist_column if model.artists is None else None
+    notes.replaced = [] if set(map(column_key, PREDICTION_COLUMNS)) <= set(map(column_key, taken)) else taken
     known = None
     if model.artists is not None:
         x_num, known = _with_artist_evidence(x_num, canonical, model)
