@@ -7,6 +7,7 @@ __all__ = ['parse_features', 'parse_genres', 'parse_artists', 'canonical_songs',
 
 # %% ../nbs/02_contract.ipynb #c0f03d60
 import difflib
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,8 @@ def _match_columns(frame: pd.DataFrame,
             raise SongDataError(f"{source}: no column '{theirs}' (mapped to '{name}'); "
                                 f"columns found: {_listed(by_name)}")
     found, missing = {}, []
+    # the whole header landed in one column: no column is misnamed, the file is separated otherwise
+    one_column = len(by_name) == 1 and any(sep in next(iter(by_name)) for sep in ";\t|")
     for name in wanted:
         if name in columns:
             found[name] = by_name[columns[name]]
@@ -62,16 +65,15 @@ def _match_columns(frame: pd.DataFrame,
             found[name] = by_name[same[0]]
         elif required:
             mapped = [(f, c) for f, c in columns.items() if column_key(c) == column_key(name)]
-            close = _close_column(name, [c for c in by_name if c not in columns.values()])
+            close = None if one_column else _close_column(name, [c for c in by_name if c not in columns.values()])
+            # quoted for the shell where it must be: "Tempo (BPM)"
             hint = (f" (its column '{mapped[0][1]}' is mapped to '{mapped[0][0]}')" if mapped else
-                    f" (found '{close}': misnamed? name it with --column {name}={close})" if close else "")
+                    f" (found '{close}': misnamed? name it with --column {shlex.quote(f'{name}={close}')})"
+                    if close else "")
             missing.append(f"'{name}'{hint}")
     if missing:
-        hint = ""
-        # the whole header landed in one column
-        if len(by_name) == 1 and any(sep in next(iter(by_name)) for sep in ";\t|"):
-            hint = ("; the header is a single column: is the file separated by ';', tabs or '|'? "
-                    "save it comma-separated")
+        hint = ("; the header is a single column: is the file separated by ';', tabs or '|'? save it "
+                "comma-separated") if one_column else ""
         raise SongDataError(f"{source}: missing column{'s' if len(missing) > 1 else ''} "
                             f"{', '.join(missing)}{hint}")
     return found

@@ -113,6 +113,41 @@ def _head_and_tail(file) -> tuple[bytes, bytes]:
     file.seek(0)
     return head, tail
 
+# %% ../nbs/01_tables.ipynb #ddd323d3
+# JSON's opening: an object, or an array of objects, arrays or values, after spaces or a byte-order mark
+_JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*("|\}|$)|\[\s*(\{|\[|"|\]|-?\d|$))')
+
+# %% ../nbs/01_tables.ipynb #343e6823
+def _other_format(file) -> str | None:
+    "What a seekable binary file read as a CSV is instead (JSON, a workbook...); None: a CSV, or compressed."
+    import zipfile
+    head = file.read(64)
+    file.seek(0)
+    if _JSON_START.match(head):
+        return "JSON"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003 and other Office files
+        return "an Excel 97-2003 workbook (or another Office file)"
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):  # a damaged ZIP: pandas' reading says so
+        return None
+    finally:
+        file.seek(0)
+    if "xl/workbook.xml" in names:
+        return "an Excel workbook"
+    if "mimetype" in names and "content.xml" in names:
+        return "an OpenDocument file (a spreadsheet?)"
+    return f"a ZIP archive of {len(names):,} files (a zipped table holds one)" if len(names) != 1 else None
+
+# %% ../nbs/01_tables.ipynb #9fc98058
+def _refuse_other_format(file, name: str):
+    "One SongDataError when the file is no CSV or Parquet table but another format `_other_format` knows."
+    if kind := _other_format(file):
+        raise SongDataError(f"{name}: is {kind}, not a CSV or Parquet table; save it as CSV or Parquet")
+
 # %% ../nbs/01_tables.ipynb #19780e05
 def _open_table(path: str | Path) -> tuple:
     "(its path, or an open file for standard input or a pipe; whether it is Parquet; a CSV's compression; name)."
@@ -154,6 +189,8 @@ def _open_table(path: str | Path) -> tuple:
                 raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
             if not head:
                 raise SongDataError(f"{name}: file is empty")
+            with open(path, "rb") as file:
+                _refuse_other_format(file, name)
             return Path(path), *_table_kind(head, tail), name
         # a pipe (`<(zcat songs.csv.gz)`) is read like standard input
         if not _is_stream(status):
@@ -168,6 +205,11 @@ def _open_table(path: str | Path) -> tuple:
     if not head:  # standard input from an empty file
         file.close()
         raise SongDataError(f"{name}: is empty")
+    try:
+        _refuse_other_format(file, name)
+    except SongDataError:
+        file.close()
+        raise
     return file, *_table_kind(head, tail), name
 
 # %% ../nbs/01_tables.ipynb #44330582
@@ -290,6 +332,19 @@ def _first_row(file,  # a CSV's open binary file, read again from its start
         return None
     return None
 
+# %% ../nbs/01_tables.ipynb #5fa86183
+def _layout_hint(header: "pd.Series") -> str | None:
+    "What the header tells of a CSV written otherwise than comma-separated under one header line; None: nothing."
+    first = str(header.iloc[0]) if len(header) else ""
+    if first.lower().startswith("sep="):
+        return "its first line is Excel's separator line (sep=...): delete it, or save the file as CSV again"
+    if first.startswith("#"):
+        return "its first line starts with '#': delete the lines above the header"
+    if len(header) == 1 and any(sep in first for sep in ";\t|"):
+        return ("the header is a single column: is the file separated by ';', tabs or '|' (with decimal "
+                "commas)? save it comma-separated")
+    return None
+
 # %% ../nbs/01_tables.ipynb #b2efdc50
 def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of it, or its next batch
               file, compression: str | None,
@@ -309,7 +364,10 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
         row = _first_row(file, compression, lambda part: part[width].notna(), names=range(width + 1),
                          usecols=[width], dtype=str, encoding=encoding)
         raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has {width + 1} fields, the header "
-                            f"{width}; give every column a name in the header") from None
+                            f"{width}; {_layout_hint(header) or 'give every column a name in the header'}") from None
+    except pd.errors.ParserError as e:  # a row of more fields than the first row's, with row names
+        hint = _layout_hint(header)
+        raise SongDataError(f"{_unreadable(e, name, False)}{f'; {hint}' if hint else ''}") from None
     except UnicodeDecodeError as e:
         # read again with each byte the encoding lacks as a lone surrogate, which decoded text never holds
         def undecoded(part):
@@ -387,6 +445,10 @@ def _decoded_frames(file,  # a CSV's open binary file, at its start
     if encoding is not None:
         yield from _csv_frames(file, compression, name, check_encoding(encoding), batch_rows, on_read)
         return
+    if compression is None and file.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
+        raise SongDataError(f"{name}: is UTF-16 text (it starts with UTF-16's byte-order mark); give "
+                            "--encoding utf-16 (encoding='utf-16'), or save the file as UTF-8")
+    file.seek(0)
     frames = _csv_frames(file, compression, name, "utf-8", batch_rows, on_read)
     try:
         first = next(frames, None)

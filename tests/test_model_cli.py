@@ -302,6 +302,13 @@ CLI_BAD_INPUT = [
     ("two spellings of a column", lambda f: f.assign(Energy=0.5),
      "columns 'energy' and 'Energy' both name 'energy'"),
     ("semicolon-separated", lambda f: f.to_csv(sep=";", index=False), "is the file separated by ';'"),
+    ("decimal commas", lambda f: f.to_csv(sep=";", decimal=",", index=False),
+     "the header 1; the header is a single column: is the file separated by ';', tabs or '|' (with decimal"),
+    ("Excel's sep= line", lambda f: "sep=,\n" + f.to_csv(index=False), "is Excel's separator line"),
+    ("a comment above the header", lambda f: "# exported\n" + f.to_csv(index=False), "starts with '#'"),
+    ("JSON", lambda f: f.to_json(orient="records"), "is JSON, not a CSV or Parquet table; save it as CSV"),
+    ("a code no integer holds", lambda f: f.assign(key=f["key"].astype(float).where(np.arange(len(f)) != 4, 1e19)),
+     "column 'key' is out of range (at least -1, at most 11) in row 5"),
 ]
 
 
