@@ -369,12 +369,19 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
         hint = _layout_hint(header)
         raise SongDataError(f"{_unreadable(e, name, False)}{f'; {hint}' if hint else ''}") from None
     except UnicodeDecodeError as e:
-        # read again with each byte the encoding lacks as a lone surrogate, which decoded text never holds
+        # read again with each byte the encoding lacks as a lone surrogate, which decoded text never holds; the
+        # byte told is the first of the row found (the decoder's may be another, rows further on)
+        first_bytes = []
         def undecoded(part):
-            return part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
+            rows = part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
+            if rows.any() and not first_bytes:
+                text = ",".join(str(cell) for cell in part[rows].iloc[0])
+                first_bytes.append(ord(re.search("[\udc80-\udcff]", text).group()) - 0xdc00)
+            return rows
         row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object, encoding=encoding,
                          encoding_errors="surrogateescape")
-        raise _NotDecodable(name, f"row {row}" if row else "a row", e.object[e.start], encoding) from None
+        byte = first_bytes[0] if row and first_bytes else e.object[e.start]
+        raise _NotDecodable(name, f"row {row}" if row else "a row", byte, encoding) from None
 
 # %% ../nbs/01_tables.ipynb #e35cbd71
 def _csv_frames(file,  # a CSV's open binary file, at its start
@@ -393,7 +400,9 @@ def _csv_frames(file,  # a CSV's open binary file, at its start
         whole = _read_csv(lambda: pd.read_csv(file, **options), file, compression, header, name, encoding)
         reader = contextlib.nullcontext(iter([whole]))
     else:
-        reader = pd.read_csv(file, chunksize=batch_rows, **options)
+        # making the reader reads ahead, past the header: a byte not in the encoding can stop it already
+        reader = _read_csv(lambda: pd.read_csv(file, chunksize=batch_rows, **options), file, compression, header,
+                           name, encoding)
     try:
         size = os.fstat(file.fileno()).st_size
     except (OSError, ValueError):  # a file in memory
