@@ -210,7 +210,7 @@ def train_genre_model(
         reasons = "; ".join(f"{n:,} {reason}" for reason, n in dropped.items())
         warnings.warn(f"{source}: {left_out:,} of {read.report.rows_in:,} songs not learnt from "
                       f"({reasons}); predict and evaluate refuse values out of range unless "
-                      "--invalid-as-missing", UserWarning, stacklevel=2)
+                      "--invalid-as-missing (invalid='missing')", UserWarning, stacklevel=2)
     if filled:
         warnings.warn(f"{source}: {sum(filled.values()):,} empty feature cells filled with the training songs' "
                       f"medians ({_in_words(filled)})", FilledValuesWarning, stacklevel=2)

@@ -97,6 +97,11 @@ def _codes_from_words(text: pd.Series, name: str) -> pd.Series:
         return pd.to_numeric(upper.str.extract(r"^(\d+)\s*/\s*\d+$")[0], errors="coerce").astype("float64")
     return pd.Series(np.nan, index=text.index)
 
+# %% ../nbs/02_contract.ipynb #d8058f29
+# what to do about a value no song can have (text, infinite, a fraction of a code, out of range): the values
+# are broken measurements, which a caller may rather fill, as for an empty cell, than refuse
+_FILL_HINT = "; fix those rows, or fill such values as missing with --invalid-as-missing (invalid='missing')"
+
 # %% ../nbs/02_contract.ipynb #cd3c4e72
 def parse_features(frame: pd.DataFrame,  # a table as read: any column order, other columns too
                    source: str,  # how messages name the table
@@ -160,14 +165,15 @@ def parse_features(frame: pd.DataFrame,  # a table as read: any column order, ot
             numbers = np.where(wrong, np.nan, numbers)
             if wrong.any():
                 invalid_cells[name] = int(wrong.sum())
-        elif text.any():
+        elif text.any():  # 'NA', 'null', 'n/a': a missing value written out, which the caller may fill
             raise SongDataError(f"{source}: column {said} has text in {describe_rows(text)} "
-                                f"(e.g. {values[text].iloc[0]!r}); expected numbers")
+                                f"(e.g. {values[text].iloc[0]!r}); expected numbers{_FILL_HINT}")
         elif infinite.any():
-            raise SongDataError(f"{source}: column {said} has infinite values in {describe_rows(infinite)}")
+            raise SongDataError(f"{source}: column {said} has infinite values in {describe_rows(infinite)}"
+                                f"{_FILL_HINT}")
         elif fractional.any():
             raise SongDataError(f"{source}: column {said} must hold whole numbers; fractions in "
-                                f"{describe_rows(fractional)}")
+                                f"{describe_rows(fractional)}{_FILL_HINT}")
         if blank.any():
             missing_cells[name] = int(blank.sum())
         if name == "duration_ms":
@@ -380,6 +386,5 @@ def check_songs(frame: pd.DataFrame,
             rows = describe_rows(frame.index.isin(index)) if len(index) else "the column as a whole"
             problems.append(f"column '{column}' {_check_in_words(column, check)} in {rows}")
         # a value out of range is a broken measurement, which the caller may rather fill than refuse
-        hint = ("; fix those rows, or fill such values as missing with --invalid-as-missing "
-                "(invalid='missing')" if cases["check"].astype(str).str.startswith("in_range").any() else "")
+        hint = _FILL_HINT if cases["check"].astype(str).str.startswith("in_range").any() else ""
         raise SongDataError(f"{source}: breaks the songs contract: " + "; ".join(problems) + hint) from None
