@@ -145,7 +145,8 @@ def _build_parser() -> argparse.ArgumentParser:
                             "train/validation/test split")
     predict = sub.add_parser("predict", help="predict genres for the songs in a file")
     predict.add_argument("--model", required=True, help="model directory written by `songgenre train`")
-    predict.add_argument("input", help="CSV or Parquet with the model's feature columns ('-': standard input)")
+    predict.add_argument("input", help="CSV or Parquet with the model's feature columns, a folder or glob of "
+                         "Parquet files read as one table ('-': standard input)")
     predict.add_argument("-o", "--output", help="CSV or Parquet to write (default, or '-': CSV on stdout)")
     _add_layout_options(predict, labelled=False)
     _add_encoding_option(predict)
@@ -155,8 +156,8 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="metrics of a model on labelled songs, as JSON")
     evaluate.add_argument("--model", required=True, help="model directory written by `songgenre train`")
     evaluate.add_argument("--data", required=True,
-                          help="labelled CSV or Parquet (the model's features and a genre column; "
-                               "'-': standard input)")
+                          help="labelled CSV or Parquet, or a folder or glob of Parquet (the model's features and "
+                               "a genre column; '-': standard input)")
     _add_layout_options(evaluate, labelled=True)
     _add_encoding_option(evaluate)
     update = sub.add_parser("update-artists", help="count newly tagged songs in a model's artist table")

@@ -67,6 +67,10 @@ def find_songs_file(path: str | Path | None = None,  # a file; None: $SONGGENRE_
                 raise SongDataError(f"{given}: the songs to train on are read from a named file, not "
                                     "standard input; save them to a file and name it")
             given = Path(given).expanduser()
+            if given.is_dir():  # a catalog in Parquet parts: there is a file to name, once joined
+                raise SongDataError(f"{given}: is a folder ({origin}); songs to train on are read from one CSV or "
+                                    "Parquet file, whose SHA-256 model.json keeps: join the parts into one "
+                                    "(pandas.read_parquet(folder).to_parquet(file))")
             if not given.is_file():
                 raise SongDataError(f"{given}: {_missing_file_reason(given)} ({origin}). "
                                     f"{_how_to_get_data()}")

@@ -495,12 +495,48 @@ def _index_as_columns(frame: "pd.DataFrame", name: str) -> "pd.DataFrame":
         frame = frame.reset_index(level=named)
     return frame.reset_index(drop=True)
 
+# %% ../nbs/01_tables.ipynb #4a5bd19b
+def _parquet_set(path: str | Path,
+                 say: bool = True,  # warn of a folder's files left out (False: a second look at the same path)
+                ) -> list[str]:
+    "The Parquet files of a folder or a glob, in name order; [] when `path` is neither."
+    import glob
+    text, name = str(path), table_name(path)
+    if os.path.isdir(text):
+        # Spark's _SUCCESS and _metadata, Hadoop's .crc, hidden files: no songs, as pyarrow's datasets skip them
+        data = sorted(p for p in Path(text).rglob("*") if p.is_file()
+                      and not any(part.startswith(("_", ".")) for part in p.relative_to(text).parts))
+        files = [str(p) for p in data if p.suffix.lower() in (".parquet", ".pq")]
+        if not files:
+            raise SongDataError(f"{name}: is a folder with no Parquet file (.parquet, .pq) in it; name a file")
+        if (others := [p for p in data if str(p) not in files]) and say:
+            warnings.warn(f"{name}: {len(others):,} file{'s' if len(others) > 1 else ''} not named .parquet or "
+                          f".pq left out (e.g. {others[0].relative_to(text)}); a folder is read as its Parquet "
+                          "files, a CSV by itself", UserWarning, stacklevel=3)
+        return files
+    if any(c in text for c in "*?[") and not os.path.exists(text):
+        files = sorted(f for f in glob.glob(text, recursive=True) if os.path.isfile(f))
+        if not files:
+            raise SongDataError(f"{name}: no file matches")
+        for file in files:  # a glob of CSV files: one message, not pyarrow's about a footer
+            with open(file, "rb") as f:
+                if f.read(4) != b"PAR1":
+                    raise SongDataError(f"{name}: matches {file}, which is not a Parquet file; a glob is read "
+                                        "as Parquet files, a CSV by itself")
+        return files
+    return []
+
 # %% ../nbs/01_tables.ipynb #53f84c27
-def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for standard input
+def read_table(path: str | Path,  # a CSV or Parquet file, a folder or glob of Parquet, or '-' (`STDIN`)
                encoding: str | None = None,  # a CSV's; None: UTF-8, or Windows-1252 (said) for a file not UTF-8
               ) -> "pd.DataFrame":
     "A frame from a CSV or Parquet file (or '-', standard input); one SongDataError if it cannot be read."
     import pandas as pd
+    if _parquet_set(path, say=False):  # a folder or glob of Parquet files: one table, as `read_batches` reads it
+        frame = pd.concat(read_batches(path, batch_rows=1 << 20), ignore_index=True)
+        if frame.empty:
+            raise SongDataError(f"{table_name(path)}: has columns but no rows")
+        return frame
     source, parquet, compression, path = _open_table(path)
     try:
         if parquet:
@@ -524,17 +560,6 @@ def read_table(path: str | Path,  # a CSV or Parquet file, or '-' (`STDIN`) for 
     if frame.empty:
         raise SongDataError(f"{path}: has a header but no rows")
     return frame
-
-# %% ../nbs/01_tables.ipynb #4a5bd19b
-def _parquet_set(path: str | Path) -> list[str]:
-    "The Parquet files of a folder or a glob, in name order; [] when `path` is neither."
-    import glob
-    text = str(path)
-    if os.path.isdir(text):
-        return sorted(str(p) for p in Path(text).rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
-    if any(c in text for c in "*?[") and not os.path.exists(text):
-        return sorted(glob.glob(text, recursive=True))
-    return []
 
 # %% ../nbs/01_tables.ipynb #37eff5bd
 def _parquet_parts(path: str | Path,  # a folder or glob of Parquet files
@@ -642,7 +667,7 @@ def count_rows(path: str | Path) -> int | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
     try:
-        if files := _parquet_set(path):
+        if files := _parquet_set(path, say=False):
             return sum(pq.read_metadata(file).num_rows for file in files)
         if str(path) != STDIN and Path(path).is_file():
             with open(path, "rb") as f:

@@ -313,3 +313,27 @@ def test_a_feature_in_another_unit_is_said_once(model_dir, tmp_path):
     songs.to_csv(tmp_path / "milliseconds.csv", index=False)
     fine = run_cli("predict", "--model", model_dir, tmp_path / "milliseconds.csv", "-o", tmp_path / "fine.csv")
     assert fine.returncode == 0 and "lies beyond" not in fine.stderr, fine.stderr
+
+
+def test_a_folder_or_glob_of_parquet_is_one_table_for_every_command(catalog, tmp_path):
+    frame, folder, _ = catalog
+    model = folder / "model"
+    (tmp_path / "parts").mkdir()
+    frame.head(150).to_parquet(tmp_path / "parts" / "a.parquet")
+    frame.iloc[150:300].to_parquet(tmp_path / "parts" / "b.parquet")
+    frame.head(300).to_parquet(tmp_path / "whole.parquet")
+    frame.head(5).to_csv(tmp_path / "parts" / "notes.csv", index=False)  # left out, and said
+    (tmp_path / "parts" / "_SUCCESS").touch()  # Spark's marker: left out quietly
+    whole = run_cli("evaluate", "--model", model, "--data", tmp_path / "whole.parquet", "--genre-column", "style")
+    assert whole.returncode == 0, whole.stderr
+    for data in (tmp_path / "parts", tmp_path / "parts" / "*.parquet"):
+        parts = run_cli("evaluate", "--model", model, "--data", data, "--genre-column", "style")
+        assert parts.returncode == 0 and json.loads(parts.stdout) == json.loads(whole.stdout), parts.stderr
+        said = [line for line in parts.stderr.splitlines() if "left out" in line]
+        assert said == ([f"songgenre: warning: {data}: 1 file not named .parquet or .pq left out (e.g. notes.csv); "
+                         "a folder is read as its Parquet files, a CSV by itself"] if data.is_dir() else [])
+    for data, message in ((tmp_path / "parts" / "*.csv", "notes.csv, which is not a Parquet file"),
+                          (tmp_path / "none" / "*.parquet", "no file matches")):
+        refused = run_cli("predict", "--model", model, data, "-o", tmp_path / "p.csv")
+        assert refused.returncode == 2 and message in refused.stderr and refused.stderr.count("\n") == 1
+    assert not (tmp_path / "p.csv").exists()

@@ -289,7 +289,7 @@ def test_damaged_model_is_refused(case, damage, message, model_dir, tmp_path, so
 A_DIRECTORY = object()  # the input path is a folder
 CLI_BAD_INPUT = [
     ("missing file", None, "file not found"),
-    ("a directory", A_DIRECTORY, "is a directory, not a file"),
+    ("a directory", A_DIRECTORY, "is a folder with no Parquet file (.parquet, .pq) in it; name a file"),
     ("empty file", "", "file is empty"),
     ("missing column", lambda f: f.drop(columns="danceability"), "missing column 'danceability'"),
     ("text in a feature",
