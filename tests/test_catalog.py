@@ -324,14 +324,15 @@ def test_a_folder_or_glob_of_parquet_is_one_table_for_every_command(catalog, tmp
     frame.head(300).to_parquet(tmp_path / "whole.parquet")
     frame.head(5).to_csv(tmp_path / "parts" / "notes.csv", index=False)  # left out, and said
     (tmp_path / "parts" / "_SUCCESS").touch()  # Spark's marker: left out quietly
-    whole = run_cli("evaluate", "--model", model, "--data", tmp_path / "whole.parquet", "--genre-column", "style")
+    labels = ["--genre-column", "style"]
+    whole = run_cli("evaluate", "--model", model, "--data", tmp_path / "whole.parquet", *labels)
     assert whole.returncode == 0, whole.stderr
     for data in (tmp_path / "parts", tmp_path / "parts" / "*.parquet"):
-        parts = run_cli("evaluate", "--model", model, "--data", data, "--genre-column", "style")
+        parts = run_cli("evaluate", "--model", model, "--data", data, *labels)
         assert parts.returncode == 0 and json.loads(parts.stdout) == json.loads(whole.stdout), parts.stderr
         said = [line for line in parts.stderr.splitlines() if "left out" in line]
-        assert said == ([f"songgenre: warning: {data}: 1 file not named .parquet or .pq left out (e.g. notes.csv); "
-                         "a folder is read as its Parquet files, a CSV by itself"] if data.is_dir() else [])
+        assert said == ([f"songgenre: warning: {data}: 1 file not named .parquet or .pq left out (e.g. "
+                         "notes.csv); a folder is read as its Parquet files, a CSV by itself"] if data.is_dir() else [])
     for data, message in ((tmp_path / "parts" / "*.csv", "notes.csv, which is not a Parquet file"),
                           (tmp_path / "none" / "*.parquet", "no file matches")):
         refused = run_cli("predict", "--model", model, data, "-o", tmp_path / "p.csv")
