@@ -576,20 +576,26 @@ def predict_file(songs: str | Path,  # CSV (compressed too), Parquet, a folder o
     Memory is bounded by `batch_rows`, not by the file. The output is `predict_genres`' on the whole table,
     row for row (bit for bit when `batch_rows` is a multiple of `SCORING_ROWS`); a file appears whole at the
     end, and a bad song anywhere (named by its row in the file) or a stop leaves none (a previous output
-    stays). Standard output gets each batch as it is scored, so a bad song stops it part-way. Warnings are
-    counted over the whole file and said once."""
+    stays). Standard output gets each batch as it is scored, so a bad song stops it part-way (its error says
+    how many songs it holds). Warnings are counted over the whole file and said once."""
     model, source = _model_from(model), table_name(songs)
     notes, done, total = _Notes(), 0, count_rows(songs)
     with (TableWriter(STDIN if output is None else output) as writer, _Progress(total, progress) as shown,
           contextlib.closing(read_batches(songs, batch_rows, shown.share_read, encoding)) as batches):
         # closing: a bad batch closes the reader (and a spooled standard input) now, not when collected
-        for batch in batches:
-            out, batch_notes = _predict_frame(batch, model, source, columns, invalid, first_row=done + 1,
-                                              artist_column=artist_column)
-            writer.write(out)
-            notes.add(batch_notes)
-            done += len(batch)
-            shown.update(len(batch))
+        try:
+            for batch in batches:
+                out, batch_notes = _predict_frame(batch, model, source, columns, invalid, first_row=done + 1,
+                                                  artist_column=artist_column)
+                writer.write(out)
+                notes.add(batch_notes)
+                done += len(batch)
+                shown.update(len(batch))
+        except SongDataError as e:
+            if output in (None, STDIN) and done:  # what standard output was given cannot be taken back: said
+                raise SongDataError(f"{e}; the first {done:,} songs' predictions are on standard output "
+                                    "already") from None
+            raise
         if done == 0:
             raise SongDataError(f"{source}: has a header but no rows")
     notes.warn(model, source, stacklevel=2)
@@ -614,8 +620,8 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     """Metrics of the model on labelled songs (songs first, as in `predict_genres`).
 
     Returns a dict: `rows`; `rows_seen_in_training` (songs whose features match a train or validation song of
-    the model, or a song `update_artists` counted; None for a model saved without fingerprints); `features_filled` (empty cells per column);
-    `songs_by_known_artists` (a model of artist evidence);
+    the model, or a song `update_artists` counted; None for a model saved without fingerprints);
+    `features_filled` (empty cells per column); `songs_by_known_artists` (a model of artist evidence);
     `accuracy`, `accuracy_any_genre` (right when the genre given is any of the track's genres in these
     songs), `macro_f1`, `top3_accuracy`, `log_loss`, `calibration_error`; `per_genre` precision, recall, F1
     and support. Warns `OptimisticMetricsWarning` when some songs were seen in training (their metrics are

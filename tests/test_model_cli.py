@@ -519,6 +519,15 @@ def test_predict_to_a_folder_or_dash(model_dir, songs_in, tmp_path):
             and ".tmp" not in result.stderr)
     result = run_cli("predict", "--model", model_dir, songs_in[1], "-o", "-")  # '-' is stdout, as without -o
     assert result.returncode == 0 and len(pd.read_csv(io.StringIO(result.stdout))) == len(songs_in[0])
+    # a bad song in a later batch: standard output cannot be taken back, so the error says what it holds
+    late = songs_in[0].astype({"tempo": object})
+    late.loc[late.index[6], "tempo"] = "fast"
+    late.to_csv(tmp_path / "late.csv", index=False)
+    result = run_cli("predict", "--model", model_dir, tmp_path / "late.csv", "--batch-rows", "5")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert ("has text in row 7" in result.stderr
+            and result.stderr.endswith("; the first 5 songs' predictions are on standard output already\n"))
+    assert len(pd.read_csv(io.StringIO(result.stdout))) == 5
 
 
 def test_predict_reads_standard_input_and_never_overwrites_its_input(model_dir, songs_in, tmp_path):
