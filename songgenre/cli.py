@@ -238,6 +238,7 @@ def _train(args: argparse.Namespace) -> int:
     trained_on = model.meta["training_data"]
     print(results_json({"model": str(args.out), "data": str(source),
                         "rows_loaded": trained_on["rows_loaded"], "rows_used": trained_on["rows_used"],
+                        "rows_dropped": trained_on.get("rows_dropped", {}),  # by rule: why loaded and used differ
                         "genres": len(model.genres), "features": len(model.features),
                         "features_absent": trained_on["features_absent"],
                         "cells_filled": trained_on["cells_filled"],

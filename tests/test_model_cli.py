@@ -205,6 +205,9 @@ def test_cli_train_saves_a_loadable_model(tmp_path):
     assert summary["data"] == str(tmp_path / "songs.csv") and summary["rows_loaded"] == 4000
     assert (0 < summary["rows_used"] <= 4000
             and summary["rows_used"] == saved.meta["training_data"]["rows_used"])
+    # and why the others did not, by rule (a row breaking two rules is in both)
+    assert summary["rows_dropped"] == saved.meta["training_data"]["rows_dropped"]
+    assert sum(summary["rows_dropped"].values()) >= summary["rows_loaded"] - summary["rows_used"]
     # stderr is a pipe here, as in a log file: one plain line per epoch, no progress bar redrawn with
     # carriage returns
     epochs = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
