@@ -689,7 +689,8 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
         raw, source, trained_on = read_table(data, encoding), table_name(data), {"file": None}
     else:
         raw, source = read_table(data, encoding), str(data)
-        trained_on = {"file": Path(data).name, "sha256": sha256_file(data)}
+        # a folder or glob of Parquet has no one file to hash: its songs' fingerprints still tell repeats
+        trained_on = {"file": Path(data).name, "sha256": sha256_file(data) if Path(data).is_file() else None}
     evidence = loaded.meta["artist_evidence"]
     # counted twice, an artist's songs would weigh double: the training file, or a file added before
     counted = [loaded.meta["training_data"].get("sha256"),
@@ -721,6 +722,14 @@ def update_artists(data: str | Path | pd.DataFrame,  # songs tagged since traini
                           "was trained or tuned on songs with their features, or counted them before",
                           UserWarning, stacklevel=2)
         usable = usable & ~seen
+    # the same song twice in the file (its features, artists and genre): counted once, as training counts it
+    if fingerprints is not None:
+        repeats = usable & pd.DataFrame({"song": fingerprints, "artists": credits.astype(str).to_numpy(),
+                                         "genre": genres.astype(str).to_numpy()}).duplicated().to_numpy()
+        if repeats.any():
+            warnings.warn(f"{source}: {int(repeats.sum()):,} exact repeats of a song (its features, artists "
+                          "and genre) left out", UserWarning, stacklevel=2)
+        usable = usable & ~repeats
     meta = {**loaded.meta, "artist_evidence": {
         **evidence, "updates": [*evidence.get("updates", []), {**trained_on, "songs": int(usable.sum())}]}}
     seen_rows = (loaded.seen_rows if fingerprints is None or loaded.seen_rows is None

@@ -7,6 +7,7 @@ __all__ = ['KAGGLE_DATASET', 'KAGGLE_URL', 'GENRES', 'DATA_ENV', 'PROJECT_ROOT',
            'load_songs']
 
 # %% ../nbs/03_data.ipynb #0d18deeb
+import glob
 import os
 from pathlib import Path
 
@@ -67,8 +68,10 @@ def find_songs_file(path: str | Path | None = None,  # a file; None: $SONGGENRE_
                 raise SongDataError(f"{given}: the songs to train on are read from a named file, not "
                                     "standard input; save them to a file and name it")
             given = Path(given).expanduser()
-            if given.is_dir():  # a catalog in Parquet parts: there is a file to name, once joined
-                raise SongDataError(f"{given}: is a folder ({origin}); songs to train on are read from one CSV or "
+            parts = not given.exists() and any(c in str(given) for c in "*?[") and glob.glob(str(given))
+            if given.is_dir() or parts:  # a catalog in Parquet parts: there is a file to name, once joined
+                kind = "a folder" if given.is_dir() else "a glob of files"
+                raise SongDataError(f"{given}: is {kind} ({origin}); songs to train on are read from one CSV or "
                                     "Parquet file, whose SHA-256 model.json keeps: join the parts into one "
                                     "(pandas.read_parquet(folder).to_parquet(file))")
             if not given.is_file():

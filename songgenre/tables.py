@@ -115,7 +115,7 @@ def _head_and_tail(file) -> tuple[bytes, bytes]:
 
 # %% ../nbs/01_tables.ipynb #ddd323d3
 # JSON's opening: an object, or an array of objects, arrays or values, after spaces or a byte-order mark
-_JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*("|\}|$)|\[\s*(\{|\[|"|\]|-?\d|$))')
+_JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*("|\}|$)|\[\s*(\{|\[|"|\]|$))')
 
 # %% ../nbs/01_tables.ipynb #343e6823
 def _other_format(file) -> str | None:
@@ -140,7 +140,10 @@ def _other_format(file) -> str | None:
         return "an Excel workbook"
     if "mimetype" in names and "content.xml" in names:
         return "an OpenDocument file (a spreadsheet?)"
-    return f"a ZIP archive of {len(names):,} files (a zipped table holds one)" if len(names) != 1 else None
+    if len(names) == 1:
+        return None
+    listed = ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+    return f"a ZIP archive of {len(names):,} files ({listed}; a zipped table holds one)"
 
 # %% ../nbs/01_tables.ipynb #9fc98058
 def _refuse_other_format(file, name: str):
@@ -336,9 +339,10 @@ def _first_row(file,  # a CSV's open binary file, read again from its start
 def _layout_hint(header: "pd.Series") -> str | None:
     "What the header tells of a CSV written otherwise than comma-separated under one header line; None: nothing."
     first = str(header.iloc[0]) if len(header) else ""
-    if first.lower().startswith("sep="):
+    rest_blank = all(str(cell) == "" for cell in header.iloc[1:])
+    if re.fullmatch(r"sep=.?", first, re.IGNORECASE) and rest_blank:  # "sep=," reads as 'sep=' and ''
         return "its first line is Excel's separator line (sep=...): delete it, or save the file as CSV again"
-    if first.startswith("#"):
+    if first.startswith("#") and len(header) == 1:  # a comment of no commas; a column may be named '#'
         return "its first line starts with '#': delete the lines above the header"
     if len(header) == 1 and any(sep in first for sep in ";\t|"):
         return ("the header is a single column: is the file separated by ';', tabs or '|' (with decimal "
@@ -363,8 +367,8 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
     except pd.errors.ParserWarning:
         row = _first_row(file, compression, lambda part: part[width].notna(), names=range(width + 1),
                          usecols=[width], dtype=str, encoding=encoding)
-        raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has {width + 1} fields, the header "
-                            f"{width}; {_layout_hint(header) or 'give every column a name in the header'}") from None
+        raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has more fields than the header "
+                            f"({width}); {_layout_hint(header) or 'give every column a name in the header'}") from None
     except pd.errors.ParserError as e:  # a row of more fields than the first row's, with row names
         hint = _layout_hint(header)
         raise SongDataError(f"{_unreadable(e, name, False)}{f'; {hint}' if hint else ''}") from None
@@ -515,9 +519,16 @@ def _parquet_set(path: str | Path,
                           "files, a CSV by itself", UserWarning, stacklevel=3)
         return files
     if any(c in text for c in "*?[") and not os.path.exists(text):
-        files = sorted(f for f in glob.glob(text, recursive=True) if os.path.isfile(f))
-        if not files:
+        matches = glob.glob(text, recursive=True)
+        # markers and hidden files left out, as in a folder: 'spark_output/*' holds _SUCCESS
+        files = sorted(f for f in matches if os.path.isfile(f) and not os.path.basename(f).startswith(("_", ".")))
+        if not files and any(os.path.isdir(f) for f in matches):
+            raise SongDataError(f"{name}: matches folders only; name the folder above them, which is read with "
+                                "its partition keys (genre=Rap/...)")
+        if not files and any(c in text for c in "*?"):
             raise SongDataError(f"{name}: no file matches")
+        if not files:  # 'songs[1].csv': a file's name with brackets, not there
+            return []
         for file in files:  # a glob of CSV files: one message, not pyarrow's about a footer
             with open(file, "rb") as f:
                 if f.read(4) != b"PAR1":

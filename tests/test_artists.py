@@ -129,6 +129,15 @@ def test_update_artists_grows_the_table_without_retraining(models, tmp_path):
     out = predict_genres(tagged.drop(columns="genre"), grown)
     assert out["artist_known"].all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "tagged.csv"]  # nothing left beside it
+    # a folder of Parquet parts, which hold the same ten songs twice: each counted once
+    more = catalog.iloc[30:40].assign(artists="a band in parts")
+    more["tempo"] += 0.5
+    (tmp_path / "parts").mkdir()
+    for part in ("a", "b"):
+        more.to_parquet(tmp_path / "parts" / f"{part}.parquet")
+    parts = run_cli("update-artists", "--model", tmp_path / "model", "--data", tmp_path / "parts")
+    assert parts.returncode == 0 and "10 exact repeats of a song" in parts.stderr, parts.stderr
+    assert load_model(tmp_path / "model").artists.counts.loc["a band in parts"].sum() == 10
 
 
 def test_bad_artist_input_is_one_line_and_exit_2(models, tmp_path):
