@@ -387,6 +387,24 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
         byte = first_bytes[0] if row and first_bytes else e.object[e.start]
         raise _NotDecodable(name, f"row {row}" if row else "a row", byte, encoding) from None
 
+# %% ../nbs/01_tables.ipynb #6b426fda
+def _cut_short(file,  # a CSV's seekable binary file (uncompressed), read to its end
+               width: int,  # the fields of its header
+               encoding: str,
+              ) -> int | None:
+    "The fields of the CSV's last row when the file ends in the middle of it; None when it ends whole."
+    import csv
+    end = file.seek(0, os.SEEK_END)
+    file.seek(max(0, end - (1 << 16)))
+    tail = file.read()
+    if not tail or tail.endswith((b"\n", b"\r")) or b"\n" not in tail:  # a one-row file: the header's own line
+        return None
+    last = tail.rsplit(b"\n", 1)[1]
+    if last.count(b'"') % 2:  # inside a quoted field that spans lines: no telling where the row began
+        return None
+    fields = len(next(csv.reader([last.decode(encoding, errors="replace")])))
+    return fields if fields < width else None
+
 # %% ../nbs/01_tables.ipynb #e35cbd71
 def _csv_frames(file,  # a CSV's open binary file, at its start
                 compression: str | None,
@@ -411,13 +429,19 @@ def _csv_frames(file,  # a CSV's open binary file, at its start
         size = os.fstat(file.fileno()).st_size
     except (OSError, ValueError):  # a file in memory
         size = 0
+    rows = 0
     with reader as parts:
         while (part := _read_csv(lambda: next(parts, None), file, compression, header, name,
                                  encoding)) is not None:
+            rows += len(part)
             part.columns = [str(c).strip() for c in part.columns]
             if on_read is not None and size:  # where the file stands tells the share read (a file of /proc: 0)
                 on_read(min(file.tell() / size, 1.0))
             yield _steady_types(part.reset_index(drop=True))
+    if compression is None and (fields := _cut_short(file, len(header), encoding)) is not None:
+        warnings.warn(f"{name}: the file ends in the middle of row {rows:,} ({fields} of the header's "
+                      f"{len(header)} fields, no line end): cut short? Its missing fields are read as empty cells",
+                      UserWarning, stacklevel=3)
 
 # %% ../nbs/01_tables.ipynb #f247b51f
 # Windows' Western European code page: how a spreadsheet saves a CSV on most Western machines; it reads
