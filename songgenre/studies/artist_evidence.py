@@ -7,6 +7,7 @@ __all__ = ['run_artist_evidence', 'evidence_table', 'growth_recovery']
 
 # %% ../../nbs/16_artist_evidence.ipynb #23a4eb02
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -80,9 +81,12 @@ def growth_recovery(catalog: pd.DataFrame, genre_column: str, seed: int,
     shutil.rmtree(copy, ignore_errors=True); shutil.copytree(model_dir, copy)
     truth = scored[genre_column].to_numpy()
     before = predict_genres(scored.drop(columns=genre_column), copy)
-    update_artists(tagged, copy, genre_column=genre_column)
+    with warnings.catch_warnings():  # a song tagged twice (two releases of it) is counted once: counted_songs
+        warnings.simplefilter("ignore", UserWarning)
+        grown = update_artists(tagged, copy, genre_column=genre_column)
     after = predict_genres(scored.drop(columns=genre_column), copy)
     return {"seed": seed, "tagged_songs": len(tagged), "scored_songs": len(scored),
+            "counted_songs": grown.meta["artist_evidence"]["updates"][-1]["songs"],
             "known_before": float(before["artist_known"].mean()),
             "known_after": float(after["artist_known"].mean()),
             "accuracy_before": float((before["predicted_genre"].astype(str) == truth).mean()),
