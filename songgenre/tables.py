@@ -375,12 +375,14 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
     except UnicodeDecodeError as e:
         # read again with each byte the encoding lacks as a lone surrogate, which decoded text never holds; the
         # byte told is the first of the row found (the decoder's may be another, rows further on)
+        # pandas reads ASCII as UTF-8, its superset: there, any character past ASCII is a byte ASCII lacks
+        odd = "[^\x00-\x7f]" if codecs.lookup(encoding).name == "ascii" else "[\udc80-\udcff]"
         first_bytes = []
         def undecoded(part):
-            rows = part.apply(lambda cells: cells.str.contains("[\udc80-\udcff]", na=False)).any(axis=1)
+            rows = part.apply(lambda cells: cells.str.contains(odd, na=False)).any(axis=1)
             if rows.any() and not first_bytes:
                 text = ",".join(str(cell) for cell in part[rows].iloc[0])
-                first_bytes.append(ord(re.search("[\udc80-\udcff]", text).group()) - 0xdc00)
+                first_bytes.append(re.search(odd, text).group().encode("utf-8", "surrogateescape")[0])
             return rows
         row = _first_row(file, compression, undecoded, names=range(width + 1), dtype=object, encoding=encoding,
                          encoding_errors="surrogateescape")
