@@ -120,10 +120,19 @@ _JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*("|\}|$)|\[\s*(\{|\[|"|\]|$
 # %% ../nbs/01_tables.ipynb #343e6823
 def _other_format(file) -> str | None:
     "What a seekable binary file read as a CSV is instead (JSON, a workbook...); None: a CSV, or compressed."
-    import zipfile
+    import bz2, lzma, zipfile
     head = file.read(64)
     file.seek(0)
-    if _JSON_START.match(head):
+    text = head
+    for magic, opener in ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile)):
+        if head.startswith(magic):  # a compressed file: its text's first bytes
+            try:
+                text = opener(fileobj=file).read(64) if opener is gzip.GzipFile else opener(file).read(64)
+            except (OSError, EOFError, lzma.LZMAError):  # damaged: the reading says so
+                text = b""
+            finally:
+                file.seek(0)
+    if _JSON_START.match(text):
         return "JSON"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003 and other Office files
         return "an Excel 97-2003 workbook (or another Office file)"
@@ -484,9 +493,10 @@ def _decoded_frames(file,  # a CSV's open binary file, at its start
     if encoding is not None:
         yield from _csv_frames(file, compression, name, check_encoding(encoding), batch_rows, on_read)
         return
-    if compression is None and file.read(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
-        raise SongDataError(f"{name}: is UTF-16 text (it starts with UTF-16's byte-order mark); give "
-                            "--encoding utf-16 (encoding='utf-16'), or save the file as UTF-8")
+    utf16 = SongDataError(f"{name}: is UTF-16 text (it starts with UTF-16's byte-order mark); give --encoding "
+                          "utf-16 (encoding='utf-16'), or save the file as UTF-8")  # Excel's "Unicode text"
+    if compression is None and file.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+        raise utf16
     file.seek(0)
     frames = _csv_frames(file, compression, name, "utf-8", batch_rows, on_read)
     try:
@@ -500,8 +510,10 @@ def _decoded_frames(file,  # a CSV's open binary file, at its start
             raise not_utf8 from None
         # UTF-8 in places (a byte-order mark, accents) with a stray byte, or UTF-16 (Excel's "Unicode text"):
         # no Windows-1252 file, so the first finding stands
-        if first is not None and (_holds_utf8(first)  # or UTF-16's byte-order mark, read as Windows-1252:
-                                  or str(first.columns[0]).startswith(("\xff\xfe", "\xfe\xff"))):
+        if first is not None and str(first.columns[0]).startswith(("\xff\xfe", "\xfe\xff")):
+            frames.close()  # UTF-16's byte-order mark, read as Windows-1252: a compressed UTF-16 file
+            raise utf16 from None
+        if first is not None and _holds_utf8(first):
             frames.close()
             raise not_utf8 from None
         as_read = bytes([not_utf8.byte]).decode(_FALLBACK_ENCODING)
