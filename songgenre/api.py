@@ -321,7 +321,7 @@ class _Notes:
     # an artist column named for a model that weighs no artist evidence (said by predict; evaluate groups
     # copies of a track by artist and name with it)
     artist_column_unused: str | None = None
-    replaced: list = field(default_factory=list)  # the input's columns named as prediction columns, not all of them
+    replaced: list = field(default_factory=list)  # input columns named as some prediction columns, not all
 
     def add(self, other: "_Notes") -> "_Notes":
         "These notes and `other`'s together (`other` from later rows)."
@@ -355,7 +355,8 @@ class _Notes:
         if self.replaced:  # a catalog's own column named genre_1: its values are not in the output
             names = ", ".join(f"'{c}'" for c in self.replaced)
             warnings.warn(f"{source}: column{'s' if len(self.replaced) > 1 else ''} {names} replaced by this "
-                          "prediction's of that name; rename it to keep it", UserWarning, stacklevel=stacklevel + 1)
+                          "prediction's of that name; rename it to keep it", UserWarning,
+                          stacklevel=stacklevel + 1)
         if self.artist_column_unused is not None:
             warnings.warn(f"{source}: this model was trained without artists and weighs no artist evidence: "
                           f"the artist column '{self.artist_column_unused}' changes none of its predictions",
@@ -646,8 +647,8 @@ def evaluate_model(frame: pd.DataFrame,  # labelled songs: the model's features 
     seen = _songs_seen(songs, model)
     if seen:
         warnings.warn(f"{source}: {seen:,} of {len(songs):,} songs ({seen / len(songs):.1%}) have the "
-                      "features of songs this model was trained or tuned on, or counted by update-artists; metrics "
-                      "on those are optimistic "
+                      "features of songs this model was trained or tuned on, or counted by update-artists; "
+                      "metrics on those are optimistic "
                       "(model.json holds the held-out test metrics)", OptimisticMetricsWarning, stacklevel=2)
     per_column = songs[model.features].isna().sum()
     proba = _genre_proba(model.network, x_num, x_cat, model.audio_network)

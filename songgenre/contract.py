@@ -65,7 +65,8 @@ def _match_columns(frame: pd.DataFrame,
             found[name] = by_name[same[0]]
         elif required:
             mapped = [(f, c) for f, c in columns.items() if column_key(c) == column_key(name)]
-            close = None if one_column else _close_column(name, [c for c in by_name if c not in columns.values()])
+            free = [c for c in by_name if c not in columns.values()]
+            close = None if one_column else _close_column(name, free)
             # quoted for the shell where it must be: "Tempo (BPM)"
             hint = (f" (its column '{mapped[0][1]}' is mapped to '{mapped[0][0]}')" if mapped else
                     f" (found '{close}': misnamed? name it with --column {shlex.quote(f'{name}={close}')})"

@@ -71,8 +71,8 @@ def find_songs_file(path: str | Path | None = None,  # a file; None: $SONGGENRE_
             parts = not given.exists() and any(c in str(given) for c in "*?[") and glob.glob(str(given))
             if given.is_dir() or parts:  # a catalog in Parquet parts: there is a file to name, once joined
                 kind = "a folder" if given.is_dir() else "a glob of files"
-                raise SongDataError(f"{given}: is {kind} ({origin}); songs to train on are read from one CSV or "
-                                    "Parquet file, whose SHA-256 model.json keeps: join the parts into one "
+                raise SongDataError(f"{given}: is {kind} ({origin}); songs to train on are read from one CSV "
+                                    "or Parquet file, whose SHA-256 model.json keeps: join the parts into one "
                                     "(pandas.read_parquet(folder).to_parquet(file))")
             if not given.is_file():
                 raise SongDataError(f"{given}: {_missing_file_reason(given)} ({origin}). "

@@ -124,7 +124,8 @@ def _other_format(file) -> str | None:
     head = file.read(64)
     file.seek(0)
     text = head
-    for magic, opener in ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile)):
+    compressed = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
+    for magic, opener in compressed:
         if head.startswith(magic):  # a compressed file: its text's first bytes
             try:
                 text = opener(fileobj=file).read(64) if opener is gzip.GzipFile else opener(file).read(64)
@@ -346,7 +347,7 @@ def _first_row(file,  # a CSV's open binary file, read again from its start
 
 # %% ../nbs/01_tables.ipynb #5fa86183
 def _layout_hint(header: "pd.Series") -> str | None:
-    "What the header tells of a CSV written otherwise than comma-separated under one header line; None: nothing."
+    "What the header tells of a CSV written otherwise than comma-separated under one header; None: nothing."
     first = str(header.iloc[0]) if len(header) else ""
     rest_blank = all(str(cell) == "" for cell in header.iloc[1:])
     if re.fullmatch(r"sep=.?", first, re.IGNORECASE) and rest_blank:  # "sep=," reads as 'sep=' and ''
@@ -376,8 +377,9 @@ def _read_csv(read: Callable,  # pandas reading the CSV in `file`: the whole of 
     except pd.errors.ParserWarning:
         row = _first_row(file, compression, lambda part: part[width].notna(), names=range(width + 1),
                          usecols=[width], dtype=str, encoding=encoding)
+        hint = _layout_hint(header) or "give every column a name in the header"
         raise SongDataError(f"{name}: {f'row {row}' if row else 'a row'} has more fields than the header "
-                            f"({width}); {_layout_hint(header) or 'give every column a name in the header'}") from None
+                            f"({width}); {hint}") from None
     except pd.errors.ParserError as e:  # a row of more fields than the first row's, with row names
         hint = _layout_hint(header)
         raise SongDataError(f"{_unreadable(e, name, False)}{f'; {hint}' if hint else ''}") from None
@@ -434,8 +436,8 @@ def _csv_frames(file,  # a CSV's open binary file, at its start
         reader = contextlib.nullcontext(iter([whole]))
     else:
         # making the reader reads ahead, past the header: a byte not in the encoding can stop it already
-        reader = _read_csv(lambda: pd.read_csv(file, chunksize=batch_rows, **options), file, compression, header,
-                           name, encoding)
+        reader = _read_csv(lambda: pd.read_csv(file, chunksize=batch_rows, **options), file, compression,
+                           header, name, encoding)
     try:
         size = os.fstat(file.fileno()).st_size
     except (OSError, ValueError):  # a file in memory
@@ -451,7 +453,8 @@ def _csv_frames(file,  # a CSV's open binary file, at its start
             yield _steady_types(part.reset_index(drop=True))
     if compression is None and (fields := _cut_short(file, len(header), encoding)) is not None:
         warnings.warn(f"{name}: the file ends in the middle of row {rows:,} ({fields} of the header's "
-                      f"{len(header)} fields, no line end): cut short? Its missing fields are read as empty cells",
+                      f"{len(header)} fields, no line end): cut short? Its missing fields are read as empty "
+                      "cells",
                       UserWarning, stacklevel=3)
 
 # %% ../nbs/01_tables.ipynb #f247b51f
@@ -559,7 +562,8 @@ def _parquet_set(path: str | Path,
     if any(c in text for c in "*?[") and not os.path.exists(text):
         matches = glob.glob(text, recursive=True)
         # markers and hidden files left out, as in a folder: 'spark_output/*' holds _SUCCESS
-        files = sorted(f for f in matches if os.path.isfile(f) and not os.path.basename(f).startswith(("_", ".")))
+        files = sorted(f for f in matches
+                       if os.path.isfile(f) and not os.path.basename(f).startswith(("_", ".")))
         if not files and any(os.path.isdir(f) for f in matches):
             raise SongDataError(f"{name}: matches folders only; name the folder above them, which is read with "
                                 "its partition keys (genre=Rap/...)")
@@ -581,7 +585,7 @@ def read_table(path: str | Path,  # a CSV or Parquet file, a folder or glob of P
               ) -> "pd.DataFrame":
     "A frame from a CSV or Parquet file (or '-', standard input); one SongDataError if it cannot be read."
     import pandas as pd
-    if _parquet_set(path, say=False):  # a folder or glob of Parquet files: one table, as `read_batches` reads it
+    if _parquet_set(path, say=False):  # a folder or glob of Parquet files: one table, as read_batches reads it
         frame = pd.concat(read_batches(path, batch_rows=1 << 20), ignore_index=True)
         if frame.empty:
             raise SongDataError(f"{table_name(path)}: has columns but no rows")
