@@ -124,15 +124,14 @@ def _other_format(file) -> str | None:
     head = file.read(64)
     file.seek(0)
     text = head
-    compressed = ((b"\x1f\x8b", gzip.GzipFile), (b"BZh", bz2.BZ2File), (b"\xfd7zXZ\x00", lzma.LZMAFile))
-    for magic, opener in compressed:
-        if head.startswith(magic):  # a compressed file: its text's first bytes
-            try:
-                text = opener(fileobj=file).read(64) if opener is gzip.GzipFile else opener(file).read(64)
-            except (OSError, EOFError, lzma.LZMAError):  # damaged: the reading says so
-                text = b""
-            finally:
-                file.seek(0)
+    # a compressed file: its text's first bytes (zstd needs a package, and is rare: not looked into)
+    if opener := {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(_table_kind(head)[1]):
+        try:
+            text = opener(file).read(64)
+        except (OSError, EOFError, lzma.LZMAError):  # damaged: the reading says so
+            text = b""
+        finally:
+            file.seek(0)
     if _JSON_START.match(text):
         return "JSON"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003 and other Office files
@@ -198,12 +197,11 @@ def _open_table(path: str | Path) -> tuple:
             try:
                 with open(path, "rb") as file:
                     head, tail = _head_and_tail(file)
+                    if not head:
+                        raise SongDataError(f"{name}: file is empty")
+                    _refuse_other_format(file, name)
             except OSError as e:
                 raise SongDataError(f"{name}: cannot be read ({e.strerror or e})") from None
-            if not head:
-                raise SongDataError(f"{name}: file is empty")
-            with open(path, "rb") as file:
-                _refuse_other_format(file, name)
             return Path(path), *_table_kind(head, tail), name
         # a pipe (`<(zcat songs.csv.gz)`) is read like standard input
         if not _is_stream(status):
@@ -236,11 +234,12 @@ def _steady_types(frame: "pd.DataFrame") -> "pd.DataFrame":
     measures = {column_key(f) for f in CONTINUOUS} - codes
     for column in frame.columns:
         values, key = frame[column], column_key(column)
-        # a whole number past 2**53 (a float's exact integers) is no code nor length of a song: left a float,
-        # for the checks to name it out of range
-        written = values.dropna() if pd.api.types.is_float_dtype(values) else None
-        if key in codes and written is not None and ((written % 1 == 0) & (written.abs() <= 2**53)).all():
-            frame[column] = values.astype("Int64")
+        if key in codes and pd.api.types.is_float_dtype(values):
+            # a whole number past 2**53 (a float's exact integers) is no code nor length of a song: left a
+            # float, for the checks to name it out of range
+            written = values.dropna()
+            if ((written % 1 == 0) & (written.abs() <= 2**53)).all():
+                frame[column] = values.astype("Int64")
         elif key in measures and pd.api.types.is_integer_dtype(values):  # a float32 catalog stays float32
             frame[column] = values.astype("float64")
     return frame
@@ -569,14 +568,7 @@ def _parquet_set(path: str | Path,
                                 "its partition keys (genre=Rap/...)")
         if not files and any(c in text for c in "*?"):
             raise SongDataError(f"{name}: no file matches")
-        if not files:  # 'songs[1].csv': a file's name with brackets, not there
-            return []
-        for file in files:  # a glob of CSV files: one message, not pyarrow's about a footer
-            with open(file, "rb") as f:
-                if f.read(4) != b"PAR1":
-                    raise SongDataError(f"{name}: matches {file}, which is not a Parquet file; a glob is read "
-                                        "as Parquet files, a CSV by itself")
-        return files
+        return files  # none: 'songs[1].csv', a file's name with brackets, not there
     return []
 
 # %% ../nbs/01_tables.ipynb #53f84c27
@@ -628,6 +620,10 @@ def _parquet_parts(path: str | Path,  # a folder or glob of Parquet files
         try:
             schemas.append(pq.read_schema(file))
         except (pa.ArrowException, OSError) as e:  # cut short, or not Parquet at all (a glob matching CSV)
+            with open(file, "rb") as f:
+                if f.read(4) != b"PAR1":  # one message, not pyarrow's about a footer
+                    raise SongDataError(f"{table_name(path)}: matches {file}, which is not a Parquet file; a "
+                                        "glob is read as Parquet files, a CSV by itself") from None
             raise _unreadable(e, file, True) from None
     def union(*each):
         return pa.unify_schemas(list(each), promote_options="permissive")  # int64 and double: double
